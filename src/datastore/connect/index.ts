@@ -1,0 +1,1 @@
+export { openStore, loadDatastoreConfig } from './open-store.js';

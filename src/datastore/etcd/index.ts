@@ -1,0 +1,1 @@
+export { EtcdStore, type EtcdStoreOptions, type EtcdTls } from './etcd-store.js';

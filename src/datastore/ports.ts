@@ -1,0 +1,92 @@
+// The datastore port: a revisioned key-value store with compare-and-swap writes and a watch that
+// replays history from a revision. Every backend (etcd v3, embedded SQLite, in-memory) implements
+// it and passes the same contract suite (`test/datastore/contract.ts`).
+//
+// Semantics follow etcd v3, which Calico's etcdv3 backend relies on:
+// - one global revision counter; every committed write (a whole `commit`) bumps it by one;
+// - `revision` of a KV is its mod revision, the CAS token for update and delete;
+// - `watch(prefix, from)` delivers every change with revision >= `from`, in revision order, each
+//   exactly once, with the previous value; history older than the compaction point is gone and
+//   the watch fails with TORTIE_ERR_DATASTORE_COMPACTED (the caller re-lists);
+// - failures of the transport are TORTIE_ERR_DATASTORE_UNAVAILABLE, marked retryable.
+
+/** A datastore revision. etcd's int64 revisions stay far below 2^53 in practice; adapters check. */
+export type Revision = number;
+
+export interface KV {
+  readonly key: string;
+  /** The decoded JSON value. */
+  readonly value: unknown;
+  /** Mod revision: the revision of the write that produced this value. */
+  readonly revision: Revision;
+  readonly createRevision: Revision;
+  /** Number of writes to the key since it was created (1 for a fresh key). */
+  readonly version: number;
+}
+
+export interface ListResult {
+  readonly items: readonly KV[];
+  /** The store revision the list was read at; watch from `revision + 1` to follow it. */
+  readonly revision: Revision;
+}
+
+export type WatchEventType = 'create' | 'update' | 'delete';
+
+export interface WatchEvent {
+  readonly type: WatchEventType;
+  readonly key: string;
+  readonly revision: Revision;
+  /** The value before the change (null for a create). */
+  readonly old: KV | null;
+  /** The value after the change (null for a delete). */
+  readonly new: KV | null;
+}
+
+/** One write of an atomic `commit`. */
+export type WriteOp =
+  /** Fails with ALREADY_EXISTS when the key exists. */
+  | { readonly op: 'create'; readonly key: string; readonly value: unknown }
+  /** Fails with NOT_FOUND when absent, CONFLICT when its mod revision is not `revision`. */
+  | { readonly op: 'update'; readonly key: string; readonly value: unknown; readonly revision: Revision }
+  /** Fails with NOT_FOUND when absent, CONFLICT when `revision` is given and differs. */
+  | { readonly op: 'delete'; readonly key: string; readonly revision?: Revision };
+
+export interface CommitResult {
+  /** The store revision of the commit. */
+  readonly revision: Revision;
+  /** Per op: the new KV (create/update) or the deleted KV (delete). */
+  readonly results: readonly KV[];
+}
+
+export interface WatchOptions {
+  /** Ends the iteration (no error) when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+export interface Store {
+  /** Where the store lives, for messages: "etcd at http://127.0.0.1:2379", "sqlite file /…/store.db". */
+  readonly description: string;
+
+  get(key: string): Promise<KV>;
+  /** Every key starting with `prefix`, sorted by key, and the revision they were read at. */
+  list(prefix: string): Promise<ListResult>;
+
+  create(key: string, value: unknown): Promise<KV>;
+  update(key: string, value: unknown, revision: Revision): Promise<KV>;
+  /** Returns the deleted KV. */
+  delete(key: string, revision?: Revision): Promise<KV>;
+  /**
+   * All ops or none. The first op whose precondition fails decides the error, whose details carry
+   * `key` and, where the key exists, `current` (the KV found).
+   */
+  commit(ops: readonly WriteOp[]): Promise<CommitResult>;
+
+  watch(prefix: string, fromRevision: Revision, options?: WatchOptions): AsyncIterable<WatchEvent>;
+
+  /** Discards history before `revision`. Watches from older revisions then fail as COMPACTED. */
+  compact(revision: Revision): Promise<void>;
+  /** The current store revision. */
+  revision(): Promise<Revision>;
+
+  close(): Promise<void>;
+}

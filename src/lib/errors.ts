@@ -1,0 +1,102 @@
+// The one registry of Tortie's error codes. Every error a user can see carries one of these codes;
+// `docs/errors.md` documents each one and `errors.test.ts` fails when the two drift apart.
+//
+// `exit` is the CLI's exit status for the code: 1 = the user's input or request is at fault,
+// 2 = the datastore could not be reached, 3 = a bug in Tortie. `retryable` marks transient failures;
+// `isRetryable()` is the single place that question is answered (one retry policy acts on it).
+
+export interface ErrorSpec {
+  readonly exit: 1 | 2 | 3;
+  readonly retryable: boolean;
+  readonly summary: string;
+}
+
+export const ERRORS = {
+  TORTIE_ERR_CLI_USAGE: {
+    exit: 1, retryable: false,
+    summary: 'The command line is wrong: an unknown flag, a missing argument or a flag value out of range.',
+  },
+  TORTIE_ERR_CLI_UNKNOWN_KIND: {
+    exit: 1, retryable: false,
+    summary: 'The resource kind named on the command line is not one Tortie knows (names, plurals and short names are accepted, case-insensitively).',
+  },
+  TORTIE_ERR_CONFIG_INVALID: {
+    exit: 1, retryable: false,
+    summary: 'The client configuration (flags, TORTIE_* environment variables or /etc/tortie/tortie.yaml) is invalid.',
+  },
+  TORTIE_ERR_FILE_UNREADABLE: {
+    exit: 1, retryable: false,
+    summary: 'A file or directory named by the user could not be read or written.',
+  },
+  TORTIE_ERR_MANIFEST_PARSE: {
+    exit: 1, retryable: false,
+    summary: 'A manifest is not valid YAML or JSON, or a document in it is not an object.',
+  },
+  TORTIE_ERR_MANIFEST_INVALID: {
+    exit: 1, retryable: false,
+    summary: 'One or more documents failed validation; every problem is listed with its field path and nothing was written.',
+  },
+  TORTIE_ERR_DATASTORE_NOT_FOUND: {
+    exit: 1, retryable: false,
+    summary: 'The object does not exist in the datastore.',
+  },
+  TORTIE_ERR_DATASTORE_ALREADY_EXISTS: {
+    exit: 1, retryable: false,
+    summary: 'An object with that key already exists (create refuses to overwrite it).',
+  },
+  TORTIE_ERR_DATASTORE_CONFLICT: {
+    exit: 1, retryable: false,
+    summary: 'The object changed since it was read: the compare-and-swap revision did not match.',
+  },
+  TORTIE_ERR_DATASTORE_COMPACTED: {
+    exit: 1, retryable: true,
+    summary: 'A watch asked for history the datastore has already compacted away; the watcher must re-list.',
+  },
+  TORTIE_ERR_DATASTORE_UNAVAILABLE: {
+    exit: 2, retryable: true,
+    summary: 'The datastore could not be reached or did not answer in time; the message names the endpoint or file.',
+  },
+  TORTIE_ERR_DATASTORE_CORRUPT: {
+    exit: 1, retryable: false,
+    summary: 'A stored value could not be decoded (it is not the JSON Tortie wrote).',
+  },
+  TORTIE_ERR_DATASTORE_CLOSED: {
+    exit: 3, retryable: false,
+    summary: 'The datastore client was used after it was closed.',
+  },
+  TORTIE_ERR_INTERNAL_BUG: {
+    exit: 3, retryable: false,
+    summary: 'A bug in Tortie: an invariant was broken. Please report it with the message.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class TortieError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TortieError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get retryable(): boolean {
+    return ERRORS[this.code].retryable;
+  }
+
+  get exitCode(): number {
+    return ERRORS[this.code].exit;
+  }
+}
+
+export function isTortieError(e: unknown, code?: ErrorCode): e is TortieError {
+  return e instanceof TortieError && (code === undefined || e.code === code);
+}
+
+/** The single answer to "may this failure go away if the same call is made again?". */
+export function isRetryable(e: unknown): boolean {
+  return e instanceof TortieError && e.retryable;
+}

@@ -1,0 +1,78 @@
+// A real etcd server (Debian's etcd-server package) for tests: loopback only, free ports, its own
+// temporary data directory; stopped (by the PID we started) and removed by `stop()`.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, openSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './free-port.js';
+
+export class EtcdServer {
+  private proc: ChildProcess | null = null;
+  private constructor(
+    readonly dataDir: string,
+    readonly clientPort: number,
+    private readonly peerPort: number,
+    private readonly metricsPort: number,
+  ) {}
+
+  get endpoint(): string { return `http://127.0.0.1:${this.clientPort}`; }
+
+  static async start(): Promise<EtcdServer> {
+    const dir = mkdtempSync(join(tmpdir(), 'tt-etcd-'));
+    const s = new EtcdServer(dir, await freePort(), await freePort(), await freePort());
+    await s.launch();
+    return s;
+  }
+
+  private async launch(): Promise<void> {
+    const c = `http://127.0.0.1:${this.clientPort}`, p = `http://127.0.0.1:${this.peerPort}`;
+    const log = openSync(join(this.dataDir, 'etcd.log'), 'a');
+    this.proc = spawn('etcd', [
+      '--name', 'tt', '--data-dir', join(this.dataDir, 'data'),
+      '--listen-client-urls', c, '--advertise-client-urls', c,
+      '--listen-peer-urls', p, '--initial-advertise-peer-urls', p, '--initial-cluster', `tt=${p}`,
+      '--listen-metrics-urls', `http://127.0.0.1:${this.metricsPort}`,
+      '--log-level', 'error',
+    ], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    const exited = new Promise<never>((_, reject) => this.proc!.once('exit', (code) =>
+      reject(new Error(`etcd exited with ${code} during start (log: ${this.dataDir}/etcd.log)`))));
+    exited.catch(() => {});
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      try {
+        const r = await Promise.race([fetch(`${c}/health`), exited]);
+        if (r.ok && ((await r.json()) as { health?: string }).health === 'true') return;
+      } catch (e) {
+        if (String(e).includes('etcd exited')) throw e;
+      }
+      await sleep(100);
+    }
+    throw new Error(`etcd did not become healthy in 20 s (log: ${this.dataDir}/etcd.log)`);
+  }
+
+  /** Stops the server process (SIGTERM, then SIGKILL); the data directory stays for `restart`. */
+  async halt(): Promise<void> {
+    const p = this.proc;
+    this.proc = null;
+    if (!p || p.exitCode !== null) return;
+    const gone = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    p.kill('SIGTERM');
+    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(t);
+  }
+
+  async restart(downMs = 0): Promise<void> {
+    await this.halt();
+    if (downMs > 0) await sleep(downMs);
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    await this.halt();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
