@@ -45,17 +45,24 @@ export function importsOf(src: string): string[] {
   return out;
 }
 
-/** The room (folder under src/) of a path like `src/datastore/sqlite/x.ts`. */
-const roomOf = (file: string): string => dirname(file).replace(/^src\/?/, '');
+const folderOf = (file: string): string => dirname(file).replace(/^src\/?/, '');
+
+/** The layer-table entry a file belongs to: its room (sub-folders belong to their room). */
+function entryOf(file: string): readonly [string, number] | undefined {
+  const folder = folderOf(file);
+  let best: readonly [string, number] | undefined;
+  for (const entry of LAYERS) {
+    if ((folder === entry[0] || folder.startsWith(`${entry[0]}/`)) && (!best || entry[0].length > best[0].length)) best = entry;
+  }
+  return best;
+}
+
+/** The room of a path like `src/datastore/sqlite/x.ts` (`datastore/sqlite`); its folder if unknown. */
+const roomOf = (file: string): string => entryOf(file)?.[0] ?? folderOf(file);
 
 export function layerOf(file: string): number | undefined {
   if (basename(file) === 'ports.ts') return 1;
-  const room = roomOf(file);
-  let best: readonly [string, number] | undefined;
-  for (const entry of LAYERS) {
-    if ((room === entry[0] || room.startsWith(`${entry[0]}/`)) && (!best || entry[0].length > best[0].length)) best = entry;
-  }
-  return best?.[1];
+  return entryOf(file)?.[1];
 }
 
 /** `files`: path relative to the repository (`src/…`) → source text. */
@@ -67,7 +74,7 @@ export function checkLayers(files: ReadonlyMap<string, string>): Violation[] {
     const isTest = file.endsWith('.test.ts');
     const layer = layerOf(file);
     const room = roomOf(file);
-    if (layer === undefined) { v.push({ file, message: `folder src/${room} is not in the layer table (test/architecture/layer-rules.ts)` }); continue; }
+    if (layer === undefined) { v.push({ file, message: `folder src/${folderOf(file)} is not in the layer table (test/architecture/layer-rules.ts)` }); continue; }
     for (const spec of importsOf(src)) {
       if (!spec.startsWith('.')) {
         if (!isTest && layer <= PURE_MAX && IMPURE_MODULES.test(spec)) v.push({ file, message: `pure layer imports ${spec}` });
@@ -83,8 +90,7 @@ export function checkLayers(files: ReadonlyMap<string, string>): Violation[] {
       if (tLayer === undefined) continue; // reported on the target itself
       if (tLayer > layer) v.push({ file, message: `imports ${spec} from a higher layer (${tLayer} > ${layer})` });
       else if (tLayer >= APPS && layer >= APPS && layer < 6) v.push({ file, message: `app imports another app: ${spec}` });
-      const isChild = tRoom.startsWith(`${room}/`) || room === '';
-      if (hasIndex(tRoom) && !isChild && !['index.ts', 'ports.ts'].includes(basename(target))) {
+      if (hasIndex(tRoom) && !['index.ts', 'ports.ts'].includes(basename(target))) {
         v.push({ file, message: `imports ${spec}: enter src/${tRoom} through its index.ts` });
       }
       if (!roomEdges.has(room)) roomEdges.set(room, new Set());
