@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it, before, after } from 'node:test';
 import type { DatastoreConfig } from '../../src/datastore/config.js';
+import { Syncer, type SyncStatus } from '../../src/datastore/syncer/index.js';
 import type { KV, Store, WatchEvent } from '../../src/datastore/ports.js';
 import { isTortieError, type ErrorCode } from '../../src/lib/errors.js';
 
@@ -179,6 +180,89 @@ export function storeContract(backend: Backend): void {
       const [e] = await take(ok, 1);
       assert.equal(e!.revision, b.revision);
       await ok[Symbol.asyncIterator]().return?.();
+    });
+
+    /** A consumer view fed by a syncer: key → value, built only from update values. */
+    function consumer(): { view: Map<string, unknown>; statuses: SyncStatus[]; until(pred: () => boolean, ms?: number): Promise<void> } {
+      const view = new Map<string, unknown>();
+      const statuses: SyncStatus[] = [];
+      return {
+        view, statuses,
+        async until(pred, ms = 15_000) {
+          const end = performance.now() + ms;
+          while (!pred()) {
+            if (performance.now() > end) assert.fail(`condition not met in ${ms} ms; view=${JSON.stringify([...view])} statuses=${statuses.join(',')}`);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        },
+      };
+    }
+    const fastSleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((r) => {
+      const t = setTimeout(r, Math.min(ms, 50)); signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
+    });
+
+    it('syncer: lists, then follows every change; the view equals the store', async () => {
+      fresh();
+      await s.create(`${p}a`, { v: 1 });
+      await s.create(`${p}b`, { v: 1 });
+      const c = consumer();
+      const syncer = new Syncer({
+        store: s, prefixes: [p], sleep: fastSleep,
+        events: {
+          onUpdates: (us) => { for (const u of us) u.value === null ? c.view.delete(u.key) : c.view.set(u.key, u.value); },
+          onStatus: (st) => c.statuses.push(st),
+        },
+      });
+      syncer.start();
+      try {
+        await c.until(() => c.statuses.includes('in-sync') && c.view.size === 2);
+        const b = await s.get(`${p}b`);
+        await s.update(`${p}b`, { v: 2 }, b.revision);
+        await s.delete(`${p}a`);
+        await s.create(`${p}c`, { v: 3 });
+        await c.until(() => c.view.size === 2 && (c.view.get(`${p}c`) as { v: number } | undefined)?.v === 3);
+        assert.deepEqual([...c.view.entries()].sort(), [[`${p}b`, { v: 2 }], [`${p}c`, { v: 3 }]]);
+        assert.deepEqual(c.statuses, ['wait-for-datastore', 'in-sync']);
+      } finally {
+        await syncer.stop();
+      }
+    });
+
+    it('syncer: resuming from a compacted revision recovers by re-listing, deletes included', async () => {
+      fresh();
+      const a = await s.create(`${p}a`, { v: 1 });
+      const gone = await s.create(`${p}gone`, { v: 1 });
+      // The state a consumer cached before it went away...
+      const entries = new Map([[a.key, { value: a.value, revision: a.revision }], [gone.key, { value: gone.value, revision: gone.revision }]]);
+      const cachedAt = gone.revision;
+      // ...then, while it was away: changes, and a compaction past its revision.
+      const a2 = await s.update(`${p}a`, { v: 2 }, a.revision);
+      await s.delete(`${p}gone`);
+      await s.create(`${p}new`, { v: 1 });
+      await s.compact(await s.revision());
+      const c = consumer();
+      for (const [k, v] of entries) c.view.set(k, v.value);
+      const errors: unknown[] = [];
+      const syncer = new Syncer({
+        store: s, prefixes: [p], sleep: fastSleep, resume: { revision: cachedAt, entries },
+        events: {
+          onUpdates: (us) => { for (const u of us) u.value === null ? c.view.delete(u.key) : c.view.set(u.key, u.value); },
+          onStatus: (st) => c.statuses.push(st),
+          onError: (e) => errors.push(e),
+        },
+      });
+      syncer.start();
+      try {
+        await c.until(() => c.view.size === 2 && c.view.has(`${p}new`) && (c.view.get(`${p}a`) as { v: number }).v === 2 && c.statuses.at(-1) === 'in-sync' && errors.length > 0);
+        assert.ok(errors.some((e) => isTortieError(e, 'TORTIE_ERR_DATASTORE_COMPACTED')), `expected a COMPACTED error, got ${errors.map(String).join('; ')}`);
+        assert.ok(c.statuses.includes('resync'), `statuses ${c.statuses.join(',')}`);
+        assert.equal(syncer.snapshot().get(`${p}a`)?.revision, a2.revision);
+        // Still following after the recovery:
+        await s.create(`${p}after`, { v: 9 });
+        await c.until(() => c.view.has(`${p}after`));
+      } finally {
+        await syncer.stop();
+      }
     });
 
     it('4 processes × 250 compare-and-swap increments of one key give exactly 1000', { skip: backend.config ? false : 'this store lives in one process', timeout: 180_000 }, async () => {

@@ -1,0 +1,1 @@
+export { Syncer, type SyncStatus, type SyncUpdate, type SyncerEvents, type SyncerOptions } from './syncer.js';
