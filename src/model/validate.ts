@@ -9,7 +9,8 @@ import { kindByKind, allKinds } from './registry.js';
 import { API_VERSION, CALICO_API_VERSION, type Resource } from './resource.js';
 
 export type Validated =
-  | { readonly ok: true; readonly resource: Resource; readonly kind: KindDef }
+  /** `converted`: the document was a Kubernetes object, stored as the Calico kind it converts to. */
+  | { readonly ok: true; readonly resource: Resource; readonly kind: KindDef; readonly converted: boolean }
   | { readonly ok: false; readonly issues: readonly Issue[] };
 
 const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
@@ -33,8 +34,14 @@ function validateCalico(kind: KindDef, doc: Readonly<Record<string, unknown>>, i
   }
   const spec = kind.spec.safeParse(rawSpec, { reportInput: true });
   if (!spec.success) issues.push(...fromZod(spec.error.issues, ['spec']));
+  let specData: unknown = spec.success ? spec.data : undefined;
+  if (meta.success && spec.success && kind.finish) {
+    const finished = kind.finish(meta.data, spec.data);
+    issues.push(...finished.issues);
+    specData = finished.spec;
+  }
   if (issues.length > start || !meta.success || !spec.success) return null;
-  return { apiVersion: CALICO_API_VERSION, kind: kind.kind, metadata: meta.data, spec: spec.data as Record<string, unknown> };
+  return { apiVersion: CALICO_API_VERSION, kind: kind.kind, metadata: meta.data, spec: specData as Record<string, unknown> };
 }
 
 export function validateDocument(doc: unknown): Validated {
@@ -54,7 +61,7 @@ export function validateDocument(doc: unknown): Validated {
     if (!converted.ok) return { ok: false, issues: converted.issues };
     const kind = kindByKind(converted.document.kind)!;
     const resource = validateCalico(kind, { ...converted.document }, issues);
-    return resource ? { ok: true, resource, kind } : { ok: false, issues };
+    return resource ? { ok: true, resource, kind, converted: true } : { ok: false, issues };
   }
 
   if (apiVersion !== API_VERSION && apiVersion !== CALICO_API_VERSION) {
@@ -68,5 +75,5 @@ export function validateDocument(doc: unknown): Validated {
   }
   for (const k of Object.keys(doc)) if (!TOP_LEVEL.has(k)) issues.push({ path: k, message: 'unknown field' });
   const resource = validateCalico(kind, doc, issues);
-  return resource && issues.length === 0 ? { ok: true, resource, kind } : { ok: false, issues };
+  return resource && issues.length === 0 ? { ok: true, resource, kind, converted: false } : { ok: false, issues };
 }

@@ -56,7 +56,8 @@ export function loadDatastoreConfig(
     try { doc = parseYaml(text); } catch (e) {
       throw new TortieError('TORTIE_ERR_CONFIG_INVALID', `The client config file ${path} is not valid YAML: ${(e as Error).message}`, { path });
     }
-    fileSettings = settingsFromFile(doc, path);
+    // An empty file (e.g. TORTIE_CONFIG=/dev/null) configures nothing.
+    if (doc !== null && doc !== undefined) fileSettings = settingsFromFile(doc, path);
   }
   return resolveDatastoreConfig(flags, settingsFromEnv(env), fileSettings);
 }

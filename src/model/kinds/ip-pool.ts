@@ -15,7 +15,7 @@ const LINK_LOCAL_V6 = parseCIDR('fe80::/10')!;
 // Calico stores an empty mode as Never; both spellings are accepted.
 const encapMode = () => z.enum([...ENCAP_MODES, '']).default('Never').transform((m): EncapMode => (m === '' ? 'Never' : m));
 
-export const ipPoolSpec = z.strictObject({
+const fields = z.strictObject({
   cidr: cidr({ masked: true }),
   blockSize: z.number().int().optional(),
   ipipMode: encapMode(),
@@ -27,36 +27,55 @@ export const ipPoolSpec = z.strictObject({
   namespaceSelector: selector().optional(),
   allowedUses: z.array(z.enum(POOL_USES)).optional(),
   assignmentMode: z.enum(['Automatic', 'Manual']).default('Automatic'),
-}).transform((s, ctx) => {
-  const c = parseCIDR(s.cidr);
-  const v6 = c?.version === 6;
-  const blockSize = s.blockSize ?? (v6 ? 122 : 26);
-  const allowedUses: Array<(typeof POOL_USES)[number]> = s.allowedUses && s.allowedUses.length > 0 ? s.allowedUses : ['Workload', 'Tunnel'];
-  const issue = (path: string, message: string): void => { ctx.addIssue({ code: 'custom', path: [path], message, input: s }); };
-  if (c) {
-    const [lo, hi] = v6 ? [116, 128] : [20, 32];
-    if (blockSize < lo || blockSize > hi) issue('blockSize', `${blockSize} is out of range: an IPv${v6 ? 6 : 4} block size is ${lo}–${hi}`);
-    else if (c.prefix > blockSize && !s.disabled) {
-      issue('blockSize', `${blockSize} is larger than the pool: the pool prefix /${c.prefix} must be at most the block size (or the pool disabled)`);
-    }
-    if (cidrsOverlap(c, v6 ? LINK_LOCAL_V6 : LINK_LOCAL_V4)) {
-      issue('cidr', `"${s.cidr}" overlaps the link-local range ${v6 ? 'fe80::/10' : '169.254.0.0/16'}`);
-    }
-    if (v6 && s.ipipMode !== 'Never') issue('ipipMode', 'IPIP is not supported on an IPv6 pool');
-  }
-  if (s.ipipMode !== 'Never' && s.vxlanMode !== 'Never') {
-    issue('vxlanMode', `cannot be ${s.vxlanMode} while ipipMode is ${s.ipipMode}: a pool uses at most one encapsulation`);
-  }
-  if (/\bglobal\(\)/.test(s.nodeSelector)) issue('nodeSelector', 'global() is not allowed in a node selector');
-  if (allowedUses.includes('LoadBalancer')) {
-    if (allowedUses.length > 1) issue('allowedUses', 'LoadBalancer cannot be combined with Workload or Tunnel');
-    if (s.ipipMode !== 'Never' || s.vxlanMode !== 'Never') issue('allowedUses', 'a LoadBalancer pool cannot use IPIP or VXLAN');
-    if (s.nodeSelector.trim() !== 'all()') issue('nodeSelector', 'must be all() for a LoadBalancer pool');
-  }
-  const out = { ...s, blockSize, allowedUses: [...allowedUses] };
-  if (out.namespaceSelector === undefined) delete out.namespaceSelector;
-  return out;
 });
+
+// Cross-field rules. They run even when a field above failed (`when`), so a document's problems are
+// all reported at once; each rule therefore checks the types it relies on.
+function crossCheck(s: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const issue = (path: string, message: string): void => { ctx.addIssue({ code: 'custom', path: [path], message, input: s[path] }); };
+  const c = typeof s['cidr'] === 'string' ? parseCIDR(s['cidr']) : null;
+  const ipip = typeof s['ipipMode'] === 'string' && s['ipipMode'] !== '' ? s['ipipMode'] : 'Never';
+  const vxlan = typeof s['vxlanMode'] === 'string' && s['vxlanMode'] !== '' ? s['vxlanMode'] : 'Never';
+  const v6 = c?.version === 6;
+  const bs = s['blockSize'];
+  if (typeof bs === 'number' && Number.isInteger(bs)) {
+    const inRange = (v: 4 | 6): boolean => (v === 6 ? bs >= 116 && bs <= 128 : bs >= 20 && bs <= 32);
+    if (c ? !inRange(c.version) : !inRange(4) && !inRange(6)) {
+      const [lo, hi] = v6 ? [116, 128] : [20, 32];
+      issue('blockSize', `${bs} is out of range: a block size is ${c ? `${lo}–${hi} for IPv${v6 ? 6 : 4}` : '20–32 for IPv4, 116–128 for IPv6'}`);
+    } else if (c && c.prefix > bs && s['disabled'] !== true) {
+      issue('blockSize', `${bs} is larger than the pool: the pool prefix /${c.prefix} must be at most the block size (or the pool disabled)`);
+    }
+  } else if (c && c.prefix > (v6 ? 122 : 26) && s['disabled'] !== true && bs === undefined) {
+    issue('blockSize', `the default block size /${v6 ? 122 : 26} is larger than the pool /${c.prefix}: set blockSize to at least ${c.prefix}`);
+  }
+  if (c && cidrsOverlap(c, v6 ? LINK_LOCAL_V6 : LINK_LOCAL_V4)) {
+    issue('cidr', `"${String(s['cidr'])}" overlaps the link-local range ${v6 ? 'fe80::/10' : '169.254.0.0/16'}`);
+  }
+  if (v6 && ipip !== 'Never') issue('ipipMode', 'IPIP is not supported on an IPv6 pool');
+  if (ipip !== 'Never' && vxlan !== 'Never') issue('vxlanMode', `cannot be ${String(vxlan)} while ipipMode is ${String(ipip)}: a pool uses at most one encapsulation`);
+  const nodeSelector = typeof s['nodeSelector'] === 'string' ? s['nodeSelector'] : 'all()';
+  if (/\bglobal\(\)/.test(nodeSelector)) issue('nodeSelector', 'global() is not allowed in a node selector');
+  const uses = Array.isArray(s['allowedUses']) ? s['allowedUses'] : [];
+  if (uses.includes('LoadBalancer')) {
+    if (uses.length > 1) issue('allowedUses', 'LoadBalancer cannot be combined with Workload or Tunnel');
+    if (ipip !== 'Never' || vxlan !== 'Never') issue('allowedUses', 'a LoadBalancer pool cannot use IPIP or VXLAN');
+    if (nodeSelector.trim() !== 'all()') issue('nodeSelector', 'must be all() for a LoadBalancer pool');
+  }
+}
+
+export const ipPoolSpec = fields
+  .superRefine((s, ctx) => crossCheck(s as Record<string, unknown>, ctx), { when: () => true })
+  .transform((s) => {
+    const v6 = parseCIDR(s.cidr)?.version === 6;
+    const out = {
+      ...s,
+      blockSize: s.blockSize ?? (v6 ? 122 : 26),
+      allowedUses: s.allowedUses && s.allowedUses.length > 0 ? [...s.allowedUses] : ['Workload', 'Tunnel'] as Array<(typeof POOL_USES)[number]>,
+    };
+    if (out.namespaceSelector === undefined) delete out.namespaceSelector;
+    return out;
+  });
 
 export type IPPoolSpec = z.output<typeof ipPoolSpec>;
 

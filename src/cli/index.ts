@@ -1,0 +1,2 @@
+export { buildProgram, run, VERSION } from './main.js';
+export { reportError } from './report-error.js';

@@ -1,0 +1,44 @@
+// The `tortie` control CLI (calicoctl's verbs): apply, create, replace, delete, get, validate.
+// Apps register further subcommands (agent, cni, lab…) from src/bin.
+
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { TortieError } from '../lib/errors.js';
+import { registerDeleteCommand } from './commands/delete.js';
+import { registerGetCommand } from './commands/get.js';
+import { registerValidateCommand } from './commands/validate.js';
+import { registerWriteCommands } from './commands/write.js';
+import { addGlobalOptions, type GlobalOptions } from './context.js';
+import { reportError } from './report-error.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(): Command<[], GlobalOptions> {
+  const program = addGlobalOptions(new Command('tortie')
+    .description('Tortie: a pure layer-3 container network (Calico-compatible resources)')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError()
+    .exitOverride()) as unknown as Command<[], GlobalOptions>;
+  registerWriteCommands(program);
+  registerDeleteCommand(program);
+  registerGetCommand(program);
+  registerValidateCommand(program as unknown as Command<[], {}>);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit status. */
+export async function run(argv: readonly string[], program = buildProgram()): Promise<number> {
+  program.configureOutput({ writeErr: () => {} }); // usage errors are reported below, in our format
+  for (const c of program.commands) c.configureOutput({ writeErr: () => {} });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      const msg = e.message.replace(/^error: /, '');
+      return reportError(new TortieError('TORTIE_ERR_CLI_USAGE', `${msg.charAt(0).toUpperCase()}${msg.slice(1)} (see tortie --help)`));
+    }
+    return reportError(e);
+  }
+}

@@ -1,0 +1,1 @@
+export { ResourceClient, MAX_BATCH, type WriteAction, type WriteResult, type ResourceRef, type ResourceClientOptions } from './resource-client.js';
