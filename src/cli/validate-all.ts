@@ -2,7 +2,7 @@
 // documents at once (STYLE.md: collect everything; write nothing when anything is wrong).
 
 import { TortieError } from '../lib/errors.js';
-import { formatIssue, refOf, validateDocument, type Issue, type KindDef, type Resource, type SourcedDocument } from '../model/index.js';
+import { K8S_POLICY_NAME_PREFIX, formatIssue, refOf, validateDocument, type Issue, type KindDef, type Resource, type SourcedDocument } from '../model/index.js';
 
 export interface DocumentProblems {
   readonly source: string;
@@ -17,8 +17,6 @@ export interface ValidResource {
   readonly source: string;
   readonly converted: boolean;
 }
-
-const K8S_POLICY_PREFIX = 'knp.default.';
 
 /** Kinds that only Tortie components write (calicoctl refuses them too). */
 const READ_ONLY_KINDS = new Set(['ClusterInformation']);
@@ -44,8 +42,8 @@ export function validateAll(docs: readonly SourcedDocument[], verb: 'write' | 'c
     if (verb === 'write' && READ_ONLY_KINDS.has(v.kind.kind)) {
       extra.push({ path: 'kind', message: `${v.kind.kind} is maintained by Tortie itself and cannot be written by hand` });
     }
-    if (!v.converted && v.kind.kind === 'NetworkPolicy' && v.resource.metadata.name.startsWith(K8S_POLICY_PREFIX)) {
-      extra.push({ path: 'metadata.name', message: `names starting with "${K8S_POLICY_PREFIX}" are reserved for converted Kubernetes NetworkPolicies; apply the networking.k8s.io/v1 manifest instead` });
+    if (!v.converted && v.kind.kind === 'NetworkPolicy' && v.resource.metadata.name.startsWith(K8S_POLICY_NAME_PREFIX)) {
+      extra.push({ path: 'metadata.name', message: `names starting with "${K8S_POLICY_NAME_PREFIX}" are reserved for converted Kubernetes NetworkPolicies; apply the networking.k8s.io/v1 manifest instead` });
     }
     if (extra.length > 0) problems.push({ source, ref: refOf(v.resource), issues: extra });
     else valid.push({ resource: v.resource, kind: v.kind, source, converted: v.converted });

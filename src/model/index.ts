@@ -6,3 +6,4 @@ export { validateDocument, type Validated } from './validate.js';
 export { formatIssue, type Issue } from './issues.js';
 export { parseManifest, type SourcedDocument } from './manifest.js';
 export * from './kinds/index.js';
+export { K8S_POLICY_NAME_PREFIX } from './k8s/network-policy.js';

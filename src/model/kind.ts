@@ -2,6 +2,7 @@
 // scope, and the schema that validates a spec and fills in Calico's defaults.
 
 import type { z } from 'zod';
+import type { Issue } from './issues.js';
 
 export interface KindDef<Spec = unknown> {
   /** The kind as written in manifests: 'IPPool'. */
@@ -17,6 +18,12 @@ export interface KindDef<Spec = unknown> {
   readonly hasStatus?: boolean;
   /** Checks of the name beyond the DNS-subdomain rule (e.g. BGPConfiguration `default`/`node.*`). */
   readonly nameCheck?: (name: string) => string | null;
+  /**
+   * Rules and defaults that need the name as well as the (valid) spec: BGPConfiguration's `default`
+   * versus `node.<name>`, a WorkloadEndpoint name made from its spec. Issue paths start at the
+   * document root (`metadata.name`, `spec.asNumber`). A method, so kinds stay assignable to KindDef.
+   */
+  finish?(meta: { readonly name: string; readonly namespace?: string }, spec: Spec): { readonly spec: Spec; readonly issues: readonly Issue[] };
 }
 
 export const defineKind = <Spec>(def: KindDef<Spec>): KindDef<Spec> => def;

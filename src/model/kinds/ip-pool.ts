@@ -17,7 +17,7 @@ const encapMode = () => z.enum([...ENCAP_MODES, '']).default('Never').transform(
 
 const fields = z.strictObject({
   cidr: cidr({ masked: true }),
-  blockSize: z.number().int().optional(),
+  blockSize: z.number().optional(), // range and integrality in crossCheck (zod's .int() would hide other problems)
   ipipMode: encapMode(),
   vxlanMode: encapMode(),
   natOutgoing: z.boolean().default(false),
@@ -38,7 +38,9 @@ function crossCheck(s: Record<string, unknown>, ctx: z.RefinementCtx): void {
   const vxlan = typeof s['vxlanMode'] === 'string' && s['vxlanMode'] !== '' ? s['vxlanMode'] : 'Never';
   const v6 = c?.version === 6;
   const bs = s['blockSize'];
-  if (typeof bs === 'number' && Number.isInteger(bs)) {
+  if (typeof bs === 'number' && !Number.isInteger(bs)) {
+    issue('blockSize', `${bs} is not a whole number`);
+  } else if (typeof bs === 'number') {
     const inRange = (v: 4 | 6): boolean => (v === 6 ? bs >= 116 && bs <= 128 : bs >= 20 && bs <= 32);
     if (c ? !inRange(c.version) : !inRange(4) && !inRange(6)) {
       const [lo, hi] = v6 ? [116, 128] : [20, 32];
