@@ -64,6 +64,26 @@ export const ERRORS = {
     exit: 3, retryable: false,
     summary: 'The datastore client was used after it was closed.',
   },
+  TORTIE_ERR_IPAM_UNKNOWN_NODE: {
+    exit: 1, retryable: false,
+    summary: 'Addresses were asked for a node that has no Node resource (the agent creates it when it starts).',
+  },
+  TORTIE_ERR_IPAM_NO_POOL: {
+    exit: 1, retryable: false,
+    summary: 'No IP pool may serve this request: none exists, the requested ones are disabled or unknown, or their nodeSelector or allowedUses exclude it.',
+  },
+  TORTIE_ERR_IPAM_POOL_EXHAUSTED: {
+    exit: 1, retryable: false,
+    summary: 'The pools have no free address this node may use (with strictAffinity, other nodes\' blocks are off limits).',
+  },
+  TORTIE_ERR_IPAM_BLOCK_LIMIT: {
+    exit: 1, retryable: false,
+    summary: 'The node already owns maxBlocksPerHost blocks and they are full; it may not claim another (and does not borrow).',
+  },
+  TORTIE_ERR_IPAM_CONTENTION: {
+    exit: 1, retryable: true,
+    summary: 'Too many concurrent writers changed the same IPAM records; the allocation gave up after its retry bound and may be tried again.',
+  },
   TORTIE_ERR_INTERNAL_BUG: {
     exit: 3, retryable: false,
     summary: 'A bug in Tortie: an invariant was broken. Please report it with the message.',

@@ -1,0 +1,4 @@
+export * from './block.js';
+export * from './records.js';
+export * from './keys.js';
+export * from './pool-blocks.js';

@@ -1,0 +1,496 @@
+// Calico's IPAM (calico.md §4) over the Store port. Every change is a compare-and-swap commit, and
+// where Calico needs two writes that can tear (a block and its handle, a reclaimed block and the
+// affinities), Tortie commits them as one transaction, so a crash can never leave them disagreeing.
+//
+// autoAssign(node, handle, n):
+//   1. the node's confirmed affine blocks, in order: allocate from each (CAS on the block)
+//   2. none left with room: claim a new block — walk the pools' block CIDRs from a start seeded by
+//      the node name; two-phase claim: pending affinity → (block created ∧ affinity confirmed);
+//      or reclaim another node's empty block whose claim is older than EMPTY_BLOCK_RECLAIM_AGE;
+//      at most maxBlocksPerHost blocks (then TORTIE_ERR_IPAM_BLOCK_LIMIT, no borrowing)
+//   3. the pools have no free block at all and strictAffinity is off: borrow from other nodes'
+//      blocks (the borrowed address is announced as a /32 by the BGP speaker)
+//   4. still short: release what this call took and fail (TORTIE_ERR_IPAM_POOL_EXHAUSTED)
+
+import { TortieError, isTortieError } from '../../lib/errors.js';
+import { formatCIDR, parseCIDR, parseIP, cidrContainsIP, type CIDR } from '../../lib/ip.js';
+import type { KV, Store, WriteOp } from '../../datastore/ports.js';
+import {
+  DEFAULT_MAX_BLOCKS_PER_HOST, IPAMConfiguration, IPPool, Node, type IPPoolSpec, type Resource,
+} from '../../model/index.js';
+import { matches, parseSelector } from '../../selector/index.js';
+import type { ResourceClient } from '../../resources/index.js';
+import {
+  adjustHandle, affinityKey, affinityNode, affinityPrefix, allocate, asAffinity, asBlock, asHandle, blockContaining, blockCidr,
+  blockKey, blockPrefix, blockWalk, freeCount, handleKey, hostAffinity, ipOfOrdinal, isEmpty, newBlock, ordinalOfIP, ordinalsOfHandle,
+  parseAffinityKey, release, releaseHandle, type AllocationBlock, type IPAMHandle,
+} from '../block/index.js';
+
+/** CAS retries per record before giving up (Calico: datastoreRetries = 100). */
+export const MAX_RETRIES = 100;
+/** Another node's empty block may be taken over once its claim is this old (Calico: 1 minute). */
+export const EMPTY_BLOCK_RECLAIM_AGE_MS = 60_000;
+
+export type PoolUse = 'Workload' | 'Tunnel';
+export type TunnelKind = 'ipip' | 'vxlan';
+
+/** Calico's tunnel handles and allocation types (calico.md §4). */
+export const tunnelHandle = (node: string, kind: TunnelKind): string => `${kind}-tunnel-addr-${node}`;
+const TUNNEL_TYPES: Record<TunnelKind, string> = { ipip: 'ipipTunnelAddress', vxlan: 'vxlanTunnelAddress' };
+const TUNNEL_FIELDS: Record<TunnelKind, readonly string[]> = { ipip: ['bgp', 'ipv4IPIPTunnelAddr'], vxlan: ['ipv4VXLANTunnelAddr'] };
+
+export interface AssignRequest {
+  readonly node: string;
+  readonly handle: string;
+  readonly count?: number;
+  /** Recorded with the allocation (Calico's `secondary` attributes: node, namespace, pod, type…). */
+  readonly attributes?: Readonly<Record<string, string>>;
+  /** Pool names or CIDRs to allocate from; default: every pool that may serve the node. */
+  readonly pools?: readonly string[];
+  readonly use?: PoolUse;
+}
+
+export interface IpamConfig {
+  readonly strictAffinity: boolean;
+  readonly autoAllocateBlocks: boolean;
+  readonly maxBlocksPerHost: number;
+}
+
+export interface ReleaseRequest {
+  readonly ip: string;
+  /** The block sequence number the allocation was made at: a mismatch leaves the address alone. */
+  readonly sequenceNumber?: number;
+}
+
+export interface Pool { readonly name: string; readonly cidr: CIDR; readonly spec: IPPoolSpec }
+
+export interface IpamServiceOptions {
+  readonly now?: () => Date;
+  /** In [0, 1); used to spread borrowing over other nodes' blocks. */
+  readonly random?: () => number;
+}
+
+const isRace = (e: unknown): boolean => isTortieError(e)
+  && (e.code === 'TORTIE_ERR_DATASTORE_CONFLICT' || e.code === 'TORTIE_ERR_DATASTORE_ALREADY_EXISTS' || e.code === 'TORTIE_ERR_DATASTORE_NOT_FOUND');
+
+async function getOrNull(store: Store, key: string): Promise<KV | null> {
+  try { return await store.get(key); } catch (e) {
+    if (isTortieError(e, 'TORTIE_ERR_DATASTORE_NOT_FOUND')) return null;
+    throw e;
+  }
+}
+
+function contention(what: string): TortieError {
+  return new TortieError('TORTIE_ERR_IPAM_CONTENTION', `Gave up ${what} after ${MAX_RETRIES} conflicting concurrent writes; try again`);
+}
+
+/** The handle record's write: create when new, update at its revision, delete when it holds nothing. */
+function handleOp(key: string, current: KV | null, next: IPAMHandle | null): WriteOp | null {
+  if (next === null) return current ? { op: 'delete', key, revision: current.revision } : null;
+  return current ? { op: 'update', key, value: next, revision: current.revision } : { op: 'create', key, value: next };
+}
+
+export class IpamService {
+  private readonly now: () => Date;
+  private readonly random: () => number;
+
+  constructor(private readonly store: Store, private readonly resources: ResourceClient, options: IpamServiceOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  async config(): Promise<IpamConfig> {
+    let spec: Record<string, unknown> = {};
+    try { spec = (await this.resources.get(IPAMConfiguration, 'default')).spec; } catch (e) {
+      if (!isTortieError(e, 'TORTIE_ERR_DATASTORE_NOT_FOUND')) throw e;
+    }
+    const max = typeof spec['maxBlocksPerHost'] === 'number' && spec['maxBlocksPerHost'] > 0 ? spec['maxBlocksPerHost'] : DEFAULT_MAX_BLOCKS_PER_HOST;
+    return { strictAffinity: spec['strictAffinity'] === true, autoAllocateBlocks: spec['autoAllocateBlocks'] !== false, maxBlocksPerHost: max };
+  }
+
+  async node(name: string): Promise<Resource> {
+    try { return await this.resources.get(Node, name); } catch (e) {
+      if (isTortieError(e, 'TORTIE_ERR_DATASTORE_NOT_FOUND')) {
+        throw new TortieError('TORTIE_ERR_IPAM_UNKNOWN_NODE', `Node ${name} does not exist: start the Tortie agent on it (it creates its Node resource) or check the node name`, { node: name });
+      }
+      throw e;
+    }
+  }
+
+  async allPools(): Promise<Pool[]> {
+    return (await this.resources.list(IPPool)).flatMap((r) => {
+      const cidr = parseCIDR(String(r.spec['cidr']));
+      return cidr ? [{ name: r.metadata.name, cidr, spec: r.spec as unknown as IPPoolSpec }] : [];
+    });
+  }
+
+  /** The IPv4 pools that may serve `node` for `use`, narrowed to `requested` (names or CIDRs). */
+  async poolsFor(node: Resource, use: PoolUse, requested?: readonly string[]): Promise<Pool[]> {
+    const all = (await this.allPools()).filter((p) => p.cidr.version === 4);
+    const labels = node.metadata.labels ?? {};
+    const usable = (p: Pool): string | null => {
+      if (p.spec.disabled) return 'is disabled';
+      if (!p.spec.allowedUses.includes(use)) return `does not allow ${use} addresses (allowedUses: ${p.spec.allowedUses.join(', ')})`;
+      if (!matches(parseSelector(p.spec.nodeSelector), labels)) return `does not select node ${node.metadata.name} (nodeSelector: ${p.spec.nodeSelector})`;
+      return null;
+    };
+    if (requested && requested.length > 0) {
+      return requested.map((want) => {
+        const p = all.find((x) => x.name === want || formatCIDR(x.cidr) === want);
+        if (!p) throw new TortieError('TORTIE_ERR_IPAM_NO_POOL', `IP pool ${want} does not exist (pools: ${all.map((x) => `${x.name} ${formatCIDR(x.cidr)}`).join(', ') || 'none'})`, { pool: want });
+        const why = usable(p);
+        if (why) throw new TortieError('TORTIE_ERR_IPAM_NO_POOL', `IP pool ${p.name} (${formatCIDR(p.cidr)}) ${why}`, { pool: p.name });
+        return p;
+      });
+    }
+    const ok = all.filter((p) => usable(p) === null);
+    if (ok.length === 0) {
+      const why = all.length === 0 ? 'there are no IPv4 pools' : all.map((p) => `${p.name} ${usable(p)}`).join('; ');
+      throw new TortieError('TORTIE_ERR_IPAM_NO_POOL', `No IP pool can give node ${node.metadata.name} a ${use.toLowerCase()} address: ${why}`, { node: node.metadata.name });
+    }
+    return ok;
+  }
+
+  /** CIDRs of the node's confirmed affine blocks (pending ones count for nothing). */
+  async affineBlocks(node: string): Promise<CIDR[]> {
+    const { items } = await this.store.list(affinityPrefix(node, 4));
+    return items.flatMap((kv) => {
+      const a = parseAffinityKey(kv.key);
+      return a && asAffinity(kv.value)?.state === 'confirmed' ? [a.cidr] : [];
+    });
+  }
+
+  async allBlocks(): Promise<Array<{ kv: KV; block: AllocationBlock }>> {
+    const { items } = await this.store.list(blockPrefix(4));
+    return items.flatMap((kv) => {
+      const block = asBlock(kv.value);
+      return block ? [{ kv, block }] : [];
+    });
+  }
+
+  // ---- allocation ---------------------------------------------------------------------------
+
+  async autoAssign(req: AssignRequest): Promise<string[]> {
+    const want = req.count ?? 1;
+    const [cfg, node] = await Promise.all([this.config(), this.node(req.node)]);
+    const pools = await this.poolsFor(node, req.use ?? 'Workload', req.pools);
+    const inPools = (c: CIDR): boolean => pools.some((p) => cidrContainsIP(p.cidr, { version: c.version, value: c.address }));
+    const got: string[] = [];
+    try {
+      for (let round = 0; got.length < want; round++) {
+        if (round > MAX_RETRIES) throw contention(`allocating for node ${req.node}`);
+        const mine = (await this.affineBlocks(req.node)).filter(inPools);
+        for (const c of mine) {
+          while (got.length < want) {
+            const ips = await this.allocateIn(c, req, want - got.length, false);
+            if (ips.length === 0) break;
+            got.push(...ips);
+          }
+        }
+        if (got.length >= want || !cfg.autoAllocateBlocks) break;
+        const owned = (await this.affineBlocks(req.node)).length;
+        if (owned >= cfg.maxBlocksPerHost) {
+          throw new TortieError('TORTIE_ERR_IPAM_BLOCK_LIMIT',
+            `Node ${req.node} already owns ${owned} blocks (maxBlocksPerHost ${cfg.maxBlocksPerHost}) and they are full; it may not claim another`, { node: req.node });
+        }
+        if (!(await this.claimNewBlock(req.node, pools))) break;
+      }
+      if (got.length < want && !cfg.strictAffinity) got.push(...await this.borrow(req, pools, want - got.length));
+      if (got.length < want) {
+        throw new TortieError('TORTIE_ERR_IPAM_POOL_EXHAUSTED',
+          `No free address for node ${req.node} in ${pools.map((p) => `${p.name} (${formatCIDR(p.cidr)})`).join(', ')}: got ${got.length} of ${want}`
+          + (cfg.strictAffinity ? '; strictAffinity keeps other nodes\' blocks off limits' : '; every block is full'), { node: req.node });
+      }
+      return got;
+    } catch (e) {
+      // All or nothing: an allocation that cannot complete gives back what it took.
+      if (got.length > 0) await this.releaseIPs(got.map((ip) => ({ ip }))).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Allocates up to `count` addresses in one block with CAS; [] when the block has none for us. */
+  private async allocateIn(c: CIDR, req: AssignRequest, count: number, borrowing: boolean): Promise<string[]> {
+    const bKey = blockKey(c);
+    const hKey = handleKey(req.handle);
+    let hkv: KV | null | undefined; // undefined: not read yet (most handles are new: try create first)
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const kv = await getOrNull(this.store, bKey);
+      if (!kv) {
+        if (borrowing) return [];
+        // Our affinity is confirmed but its block is gone (deleted by hand): recreate it.
+        try { await this.store.create(bKey, newBlock(c, hostAffinity(req.node), this.now().toISOString())); } catch (e) { if (!isRace(e)) throw e; }
+        continue;
+      }
+      const block = asBlock(kv.value);
+      if (!block) throw new TortieError('TORTIE_ERR_DATASTORE_CORRUPT', `The IPAM block at ${bKey} is not a block`, { key: bKey });
+      if (!borrowing && block.affinity !== hostAffinity(req.node)) return [];
+      if (borrowing && !block.affinity?.startsWith('host:') && block.affinity !== null) return [];
+      const r = allocate(block, { count, handle: req.handle, ...(req.attributes ? { secondary: req.attributes } : {}) });
+      if (r.ordinals.length === 0) return [];
+      const cidr = block.cidr;
+      const handle = adjustHandle(hkv ? asHandle(hkv.value) : null, cidr, r.ordinals.length)!;
+      const ops: WriteOp[] = [{ op: 'update', key: bKey, value: r.block, revision: kv.revision }, handleOp(hKey, hkv ?? null, handle)!];
+      try {
+        await this.store.commit(ops);
+        return r.ordinals.map((o) => ipOfOrdinal(r.block, o));
+      } catch (e) {
+        if (!isRace(e)) throw e;
+        hkv = await getOrNull(this.store, hKey);
+      }
+    }
+    throw contention(`allocating in block ${formatCIDR(c)}`);
+  }
+
+  /** Claims a block for `node`: a free CIDR, else an empty block of another node held long enough. */
+  private async claimNewBlock(node: string, pools: readonly Pool[]): Promise<boolean> {
+    const existing = new Map((await this.allBlocks()).map((b) => [b.block.cidr, b] as const));
+    for (const pool of pools) {
+      for (const c of blockWalk(pool.cidr, pool.spec.blockSize, node)) {
+        const key = formatCIDR(c);
+        const b = existing.get(key);
+        if (!b) {
+          if (await this.claim(node, c)) return true;
+        } else if (b.block.affinity === hostAffinity(node) && freeCount(b.block) > 0) {
+          // Ours, with room, but not among our confirmed affinities: repair the affinity record.
+          if (await this.claim(node, c)) return true;
+        }
+      }
+    }
+    const cutoff = this.now().getTime() - EMPTY_BLOCK_RECLAIM_AGE_MS;
+    for (const { kv, block } of existing.values()) {
+      const owner = affinityNode(block);
+      const claimed = block.affinityClaimTime ? Date.parse(block.affinityClaimTime) : 0;
+      if (owner === node || !isEmpty(block) || claimed > cutoff) continue;
+      if (!pools.some((p) => cidrContainsIP(p.cidr, { version: 4, value: blockCidr(block).address }))) continue;
+      if (await this.reclaim(node, kv, block)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Calico's two-phase claim. 1: a pending affinity (an intent, owning nothing). 2: the block
+   * created with our affinity and the affinity confirmed — one commit here, so a block never exists
+   * without its confirmed affinity. Losing the race for the block withdraws the pending affinity.
+   */
+  private async claim(node: string, c: CIDR): Promise<boolean> {
+    const aKey = affinityKey(node, c);
+    const bKey = blockKey(c);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      let aff = await getOrNull(this.store, aKey);
+      if (!aff) {
+        try { aff = await this.store.create(aKey, { state: 'pending', deleted: false }); } catch (e) { if (isRace(e)) continue; throw e; }
+      }
+      const confirm: WriteOp = { op: 'update', key: aKey, value: { state: 'confirmed', deleted: false }, revision: aff.revision };
+      try {
+        await this.store.commit([{ op: 'create', key: bKey, value: newBlock(c, hostAffinity(node), this.now().toISOString()) }, confirm]);
+        return true;
+      } catch (e) {
+        if (!isRace(e)) throw e;
+      }
+      const b = await getOrNull(this.store, bKey);
+      const block = b ? asBlock(b.value) : null;
+      if (block && block.affinity === hostAffinity(node)) {
+        try { await this.store.commit([confirm]); return true; } catch (e) { if (isRace(e)) continue; throw e; }
+      }
+      if (block) {
+        // Another node got it first: withdraw our intent.
+        try { await this.store.delete(aKey, aff.revision); } catch (e) { if (!isRace(e)) throw e; }
+        return false;
+      }
+    }
+    throw contention(`claiming block ${formatCIDR(c)}`);
+  }
+
+  /** Takes over another node's empty block: the block, their affinity and ours in one commit. */
+  private async reclaim(node: string, kv: KV, block: AllocationBlock): Promise<boolean> {
+    const c = blockCidr(block);
+    const ops: WriteOp[] = [
+      { op: 'update', key: kv.key, value: { ...newBlock(c, hostAffinity(node), this.now().toISOString()), sequenceNumber: block.sequenceNumber + 1 }, revision: kv.revision },
+    ];
+    const owner = affinityNode(block);
+    if (owner) {
+      const theirs = await getOrNull(this.store, affinityKey(owner, c));
+      if (theirs) ops.push({ op: 'delete', key: theirs.key, revision: theirs.revision });
+    }
+    const mine = await getOrNull(this.store, affinityKey(node, c));
+    ops.push(mine ? { op: 'update', key: mine.key, value: { state: 'confirmed', deleted: false }, revision: mine.revision }
+      : { op: 'create', key: affinityKey(node, c), value: { state: 'confirmed', deleted: false } });
+    try { await this.store.commit(ops); return true; } catch (e) { if (isRace(e)) return false; throw e; }
+  }
+
+  private async borrow(req: AssignRequest, pools: readonly Pool[], count: number): Promise<string[]> {
+    const candidates = (await this.allBlocks())
+      .filter(({ block }) => block.affinity !== hostAffinity(req.node) && freeCount(block) > 0)
+      .filter(({ block }) => pools.some((p) => cidrContainsIP(p.cidr, { version: 4, value: blockCidr(block).address })));
+    // Random order, so that borrowing nodes spread over the donors instead of all hitting one.
+    for (let i = candidates.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+    }
+    const got: string[] = [];
+    for (const { block } of candidates) {
+      if (got.length >= count) break;
+      got.push(...await this.allocateIn(blockCidr(block), req, count - got.length, true));
+    }
+    return got;
+  }
+
+  // ---- tunnel addresses ----------------------------------------------------------------------
+
+  /**
+   * Gives `node` its IPIP or VXLAN tunnel address (handle `<kind>-tunnel-addr-<node>`, from a pool
+   * using that encapsulation) and records it in the Node resource; idempotent.
+   */
+  async assignTunnelAddress(node: string, kind: TunnelKind): Promise<string> {
+    const handle = tunnelHandle(node, kind);
+    const field = TUNNEL_FIELDS[kind];
+    let ip = (await this.ipsOfHandle(handle))[0];
+    if (ip === undefined) {
+      const n = await this.node(node);
+      const encap = (await this.poolsFor(n, 'Tunnel')).filter((p) => (kind === 'vxlan' ? p.spec.vxlanMode : p.spec.ipipMode) !== 'Never');
+      if (encap.length === 0) {
+        throw new TortieError('TORTIE_ERR_IPAM_NO_POOL', `No pool that node ${node} may use has ${kind === 'vxlan' ? 'vxlanMode' : 'ipipMode'} set, so it needs no ${kind.toUpperCase()} tunnel address`, { node });
+      }
+      [ip] = await this.autoAssign({ node, handle, count: 1, use: 'Tunnel', pools: encap.map((p) => p.name), attributes: { node, type: TUNNEL_TYPES[kind] } });
+    }
+    await this.setNodeField(node, field, ip!);
+    return ip!;
+  }
+
+  /** Releases `node`'s tunnel address of `kind` and clears it from the Node resource. */
+  async releaseTunnelAddress(node: string, kind: TunnelKind): Promise<string[]> {
+    const released = await this.releaseByHandle(tunnelHandle(node, kind));
+    await this.setNodeField(node, TUNNEL_FIELDS[kind], undefined);
+    return released;
+  }
+
+  private async setNodeField(node: string, path: readonly string[], value: string | undefined): Promise<void> {
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const n = await this.node(node);
+      const spec = structuredClone(n.spec) as Record<string, unknown>;
+      let parent = spec;
+      for (const k of path.slice(0, -1)) {
+        if (typeof parent[k] !== 'object' || parent[k] === null) { if (value === undefined) return; parent[k] = {}; }
+        parent = parent[k] as Record<string, unknown>;
+      }
+      const leaf = path[path.length - 1]!;
+      if (parent[leaf] === value) return;
+      if (value === undefined) delete parent[leaf]; else parent[leaf] = value;
+      try { await this.resources.replace([{ ...n, spec }]); return; } catch (e) { if (!isRace(e)) throw e; }
+    }
+    throw contention(`updating node ${node}`);
+  }
+
+  // ---- release ------------------------------------------------------------------------------
+
+  /** Releases every address of `handle`; [] (not an error) when it holds none. */
+  async releaseByHandle(handle: string): Promise<string[]> {
+    const hKey = handleKey(handle);
+    const released: string[] = [];
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const hkv = await getOrNull(this.store, hKey);
+      const h = hkv ? asHandle(hkv.value) : null;
+      if (!hkv || !h) return released;
+      const cidrText = Object.keys(h.block)[0];
+      if (cidrText === undefined) {
+        try { await this.store.delete(hKey, hkv.revision); } catch (e) { if (!isRace(e)) throw e; }
+        continue;
+      }
+      const c = parseCIDR(cidrText);
+      const bkv = c ? await getOrNull(this.store, blockKey(c)) : null;
+      const block = bkv ? asBlock(bkv.value) : null;
+      const ops: WriteOp[] = [];
+      let freed: string[] = [];
+      if (bkv && block) {
+        const r = releaseHandle(block, handle);
+        freed = r.ordinals.map((o) => ipOfOrdinal(block, o));
+        if (r.ordinals.length > 0) ops.push({ op: 'update', key: bkv.key, value: r.block, revision: bkv.revision });
+      }
+      // The handle forgets this block whatever the block said (a missing block holds nothing).
+      const next = adjustHandle(h, cidrText, -(h.block[cidrText] ?? 0));
+      ops.push(handleOp(hKey, hkv, next)!);
+      try {
+        await this.store.commit(ops);
+        released.push(...freed);
+      } catch (e) {
+        if (!isRace(e)) throw e;
+      }
+    }
+    throw contention(`releasing handle ${handle}`);
+  }
+
+  /** The block an address belongs to: from the pools' block size, else by scanning blocks. */
+  private async blockOf(ip: string): Promise<CIDR | null> {
+    const a = parseIP(ip);
+    if (!a) throw new TortieError('TORTIE_ERR_CLI_USAGE', `"${ip}" is not an IP address`);
+    for (const p of await this.allPools()) {
+      if (cidrContainsIP(p.cidr, a)) return blockContaining(a.value, a.version, p.spec.blockSize);
+    }
+    const hit = (await this.allBlocks()).find(({ block }) => cidrContainsIP(blockCidr(block), a));
+    return hit ? blockCidr(hit.block) : null;
+  }
+
+  /** Releases addresses (idempotent). Returns, per address, whether this call freed it. */
+  async releaseIPs(reqs: readonly ReleaseRequest[]): Promise<Array<{ ip: string; released: boolean; reason?: string }>> {
+    const out: Array<{ ip: string; released: boolean; reason?: string }> = [];
+    for (const r of reqs) {
+      const c = await this.blockOf(r.ip);
+      if (!c) { out.push({ ip: r.ip, released: false, reason: 'not in any block' }); continue; }
+      out.push(await this.releaseOne(c, r));
+    }
+    return out;
+  }
+
+  private async releaseOne(c: CIDR, r: ReleaseRequest): Promise<{ ip: string; released: boolean; reason?: string }> {
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const bkv = await getOrNull(this.store, blockKey(c));
+      const block = bkv ? asBlock(bkv.value) : null;
+      if (!bkv || !block) return { ip: r.ip, released: false, reason: 'not assigned' };
+      const ord = ordinalOfIP(block, r.ip)!;
+      const res = release(block, [{ ordinal: ord, ...(r.sequenceNumber !== undefined ? { sequenceNumber: r.sequenceNumber } : {}) }]);
+      const o = res.outcomes[0]!;
+      if (!o.released) return { ip: r.ip, released: false, reason: o.reason === 'not-allocated' ? 'not assigned' : 'reassigned since (sequence number differs)' };
+      const ops: WriteOp[] = [{ op: 'update', key: bkv.key, value: res.block, revision: bkv.revision }];
+      if (o.handle) {
+        const hkv = await getOrNull(this.store, handleKey(o.handle));
+        const h = hkv ? asHandle(hkv.value) : null;
+        if (hkv && h) ops.push(handleOp(hkv.key, hkv, adjustHandle(h, block.cidr, -1))!);
+      }
+      try { await this.store.commit(ops); return { ip: r.ip, released: true }; } catch (e) { if (!isRace(e)) throw e; }
+    }
+    throw contention(`releasing ${r.ip}`);
+  }
+
+  /** The addresses `handle` holds now. */
+  async ipsOfHandle(handle: string): Promise<string[]> {
+    const hkv = await getOrNull(this.store, handleKey(handle));
+    const h = hkv ? asHandle(hkv.value) : null;
+    if (!h) return [];
+    const out: string[] = [];
+    for (const cidrText of Object.keys(h.block)) {
+      const c = parseCIDR(cidrText);
+      const bkv = c ? await getOrNull(this.store, blockKey(c)) : null;
+      const block = bkv ? asBlock(bkv.value) : null;
+      if (block) out.push(...ordinalsOfHandle(block, handle).map((o) => ipOfOrdinal(block, o)));
+    }
+    return out;
+  }
+
+  /** Gives up `node`'s affinity for an empty block, deleting the block (both in one commit). */
+  async releaseEmptyBlock(node: string, c: CIDR): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const [bkv, akv] = await Promise.all([getOrNull(this.store, blockKey(c)), getOrNull(this.store, affinityKey(node, c))]);
+      const block = bkv ? asBlock(bkv.value) : null;
+      if (block && !isEmpty(block)) return false;
+      const ops: WriteOp[] = [];
+      if (bkv && block?.affinity === hostAffinity(node)) ops.push({ op: 'delete', key: bkv.key, revision: bkv.revision });
+      if (akv) ops.push({ op: 'delete', key: akv.key, revision: akv.revision });
+      if (ops.length === 0) return false;
+      try { await this.store.commit(ops); return true; } catch (e) { if (!isRace(e)) throw e; }
+    }
+    throw contention(`releasing block ${formatCIDR(c)}`);
+  }
+}
