@@ -12,6 +12,7 @@ command -v etcdctl >/dev/null   || need+=(etcd-client)
 command -v bird >/dev/null      || need+=(bird2)
 command -v gobgpd >/dev/null    || need+=(gobgpd)
 command -v conntrack >/dev/null || need+=(conntrack)
+[ -x /usr/lib/cni/ptp ]          || need+=(containernetworking-plugins)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -1,0 +1,118 @@
+// The CNI protocol (CNI spec 1.1.0): how a runtime calls a plugin and what the plugin answers.
+//   input:  CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS, CNI_PATH + config JSON on stdin
+//   output: the result (or error) JSON on stdout, nothing else; logs go to stderr
+// Error codes are the spec's: 1 incompatible version, 2 unsupported field, 3 container unknown,
+// 4 invalid environment variables, 5 I/O failure, 6 failed to decode content, 7 invalid network
+// config, 11 try again later; 100+ are the plugin's own.
+
+export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
+export const LATEST_VERSION = '1.1.0';
+
+export const CNI_ERR = {
+  INCOMPATIBLE_VERSION: 1,
+  UNSUPPORTED_FIELD: 2,
+  UNKNOWN_CONTAINER: 3,
+  INVALID_ENVIRONMENT: 4,
+  IO_FAILURE: 5,
+  DECODING_FAILURE: 6,
+  INVALID_NETWORK_CONFIG: 7,
+  TRY_AGAIN_LATER: 11,
+  /** Tortie's own: the IPAM could not give an address (pool exhausted, block limit, no pool…). */
+  IPAM_FAILURE: 101,
+  /** Tortie's own: anything else (the message says what). */
+  PLUGIN_FAILURE: 999,
+} as const;
+
+export class CniError extends Error {
+  constructor(readonly code: number, message: string, readonly details = '') {
+    super(message);
+  }
+}
+
+export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'VERSION' | 'STATUS' | 'GC';
+const COMMANDS: readonly CniCommand[] = ['ADD', 'DEL', 'CHECK', 'VERSION', 'STATUS', 'GC'];
+
+export interface CniEnv {
+  readonly command: CniCommand;
+  readonly containerId: string;
+  readonly netns: string;
+  readonly ifname: string;
+  /** CNI_ARGS as key/value pairs (`K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p`). */
+  readonly args: Readonly<Record<string, string>>;
+  readonly path: readonly string[];
+}
+
+export function parseCniArgs(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (raw ?? '').split(';')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new CniError(CNI_ERR.INVALID_ENVIRONMENT, `CNI_ARGS has an entry without KEY=VALUE: "${pair}"`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** The CNI_* environment, checked for what `command` needs (spec: which variables each command requires). */
+export function parseCniEnv(env: Readonly<Record<string, string | undefined>>): CniEnv {
+  const command = env['CNI_COMMAND'];
+  if (!command) throw new CniError(CNI_ERR.INVALID_ENVIRONMENT, 'CNI_COMMAND is not set: this program is a CNI plugin, run by a container runtime');
+  if (!COMMANDS.includes(command as CniCommand)) {
+    throw new CniError(CNI_ERR.INVALID_ENVIRONMENT, `CNI_COMMAND "${command}" is not one of ${COMMANDS.join(', ')}`);
+  }
+  const need = (name: string): string => {
+    const v = env[name];
+    if (!v) throw new CniError(CNI_ERR.INVALID_ENVIRONMENT, `${name} is required for ${command} but not set`);
+    return v;
+  };
+  const c = command as CniCommand;
+  const perAttachment = c === 'ADD' || c === 'DEL' || c === 'CHECK';
+  return {
+    command: c,
+    containerId: perAttachment ? need('CNI_CONTAINERID') : env['CNI_CONTAINERID'] ?? '',
+    netns: c === 'ADD' || c === 'CHECK' ? need('CNI_NETNS') : env['CNI_NETNS'] ?? '',
+    ifname: perAttachment ? need('CNI_IFNAME') : env['CNI_IFNAME'] ?? '',
+    args: parseCniArgs(env['CNI_ARGS']),
+    path: (env['CNI_PATH'] ?? '').split(':').filter((p) => p !== ''),
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The network config from stdin: JSON with a supported `cniVersion` and a `name`. */
+export function parseNetworkConfig(stdin: string): Record<string, unknown> & { cniVersion: string; name: string } {
+  let conf: unknown;
+  try { conf = JSON.parse(stdin); } catch (e) {
+    throw new CniError(CNI_ERR.DECODING_FAILURE, `The network configuration on stdin is not JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(conf)) throw new CniError(CNI_ERR.DECODING_FAILURE, 'The network configuration on stdin is not a JSON object');
+  const v = conf['cniVersion'];
+  if (typeof v !== 'string' || v === '') throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'cniVersion is missing from the network configuration');
+  if (!(SUPPORTED_VERSIONS as readonly string[]).includes(v)) {
+    throw new CniError(CNI_ERR.INCOMPATIBLE_VERSION, `cniVersion ${v} is not supported; supported: ${SUPPORTED_VERSIONS.join(', ')}`);
+  }
+  if (typeof conf['name'] !== 'string' || conf['name'] === '') throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'name is missing from the network configuration');
+  return conf as Record<string, unknown> & { cniVersion: string; name: string };
+}
+
+/** Whether `v` is before 1.0.0 (those results carry `version` on each IP and no CHECK before 0.4.0). */
+export const isLegacy = (v: string): boolean => v.startsWith('0.');
+
+export function versionResult(requested?: string): Record<string, unknown> {
+  return { cniVersion: requested && (SUPPORTED_VERSIONS as readonly string[]).includes(requested) ? requested : LATEST_VERSION, supportedVersions: [...SUPPORTED_VERSIONS] };
+}
+
+export function errorResult(e: CniError, cniVersion: string = LATEST_VERSION): Record<string, unknown> {
+  return { cniVersion, code: e.code, msg: e.message, ...(e.details ? { details: e.details } : {}) };
+}
+
+/** An IPAM result: each address as a /32 (or /128), answered in the version that was asked for. */
+export function ipamResult(cniVersion: string, addresses: readonly string[]): Record<string, unknown> {
+  return {
+    cniVersion,
+    ips: addresses.map((a) => {
+      const v6 = a.includes(':');
+      return { ...(isLegacy(cniVersion) ? { version: v6 ? '6' : '4' } : {}), address: `${a}/${v6 ? 128 : 32}` };
+    }),
+  };
+}

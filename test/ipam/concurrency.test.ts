@@ -1,0 +1,139 @@
+// IPAM under concurrency and faults, through the tortie-ipam plugin, on the real backends:
+// 8 processes acting as 8 nodes allocate 250 addresses each at the same time.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DatastoreConfig } from '../../src/datastore/config.js';
+import { openStore } from '../../src/datastore/connect/index.js';
+import type { Store } from '../../src/datastore/ports.js';
+import { asBlock, asHandle, blockProblems, affinityNode, ipOfOrdinal, type AllocationBlock } from '../../src/ipam/block/index.js';
+import { validateDocument, type Resource } from '../../src/model/index.js';
+import { ResourceClient } from '../../src/resources/index.js';
+import { EtcdServer } from '../support/etcd-server.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const WORKER = fileURLToPath(new URL('./ipam-worker.js', import.meta.url));
+const NODES = Array.from({ length: 8 }, (_, i) => `node${i + 1}`);
+const PER_NODE = 250;
+
+interface Line { containerId: string; exitCode: number; result: { ips?: Array<{ address: string }>; code?: number; msg?: string; details?: string } | null }
+
+function runWorker(command: 'ADD' | 'DEL', node: string, count: number, conf: object): Promise<Line[]> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--enable-source-maps', WORKER, command, node, String(count), JSON.stringify({ ...conf, ipam: { ...(conf as { ipam: object }).ipam, nodename: node } })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d: Buffer) => { out += d; });
+    p.stderr.on('data', (d: Buffer) => { err += d; });
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line)) : reject(new Error(`worker ${node} exited ${code}: ${err}`))));
+  });
+}
+
+function doc(kind: string, name: string, spec: Record<string, unknown>): Resource {
+  const v = validateDocument({ apiVersion: 'tortie.io/v1', kind, metadata: { name }, spec });
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.issues));
+  return v.resource;
+}
+
+async function ipamState(store: Store): Promise<{ blocks: AllocationBlock[]; handles: Map<string, Record<string, number>> }> {
+  const blocks = (await store.list('/calico/ipam/v2/assignment/ipv4/block/')).items.map((kv) => asBlock(kv.value)!);
+  const handles = new Map((await store.list('/calico/ipam/v2/handle/')).items.map((kv) => [kv.key.split('/').pop()!, asHandle(kv.value)!.block] as const));
+  return { blocks, handles };
+}
+
+/** Every allocated address with its handle, and the blocks' consistency with the handle records. */
+function audit(state: Awaited<ReturnType<typeof ipamState>>): Map<string, { handle: string; block: AllocationBlock }> {
+  const held = new Map<string, { handle: string; block: AllocationBlock }>();
+  const counts = new Map<string, Record<string, number>>();
+  for (const b of state.blocks) {
+    assert.deepEqual(blockProblems(b), [], `block ${b.cidr}`);
+    b.allocations.forEach((a, ord) => {
+      if (a === null) return;
+      const handle = b.attributes[a]!.handle_id!;
+      const ip = ipOfOrdinal(b, ord);
+      assert.ok(!held.has(ip), `${ip} held twice`);
+      held.set(ip, { handle, block: b });
+      const c = counts.get(handle) ?? {};
+      c[b.cidr] = (c[b.cidr] ?? 0) + 1;
+      counts.set(handle, c);
+    });
+  }
+  assert.deepEqual(new Map([...state.handles].filter(([, v]) => Object.keys(v).length > 0)), counts, 'handle records agree with the blocks');
+  return held;
+}
+
+function scenario(name: string, config: () => DatastoreConfig, restart?: () => Promise<void>): void {
+  describe(`IPAM through tortie-ipam, 8 nodes × ${PER_NODE}, ${name}`, () => {
+    let store: Store;
+    const network = 'k8s-pod-network';
+    const conf = (): object => {
+      const c = config();
+      return {
+        cniVersion: '1.0.0', name: network, type: 'ptp',
+        ipam: c.type === 'embedded' ? { type: 'tortie-ipam', store_path: c.path } : { type: 'tortie-ipam', datastore_type: 'etcdv3', etcd_endpoints: c.endpoints.join(',') },
+      };
+    };
+    before(async () => {
+      store = await openStore(config());
+      await new ResourceClient(store).apply([doc('IPPool', 'pool', { cidr: '10.96.0.0/20' }), ...NODES.map((n) => doc('Node', n, {}))]);
+    });
+    after(async () => { await store?.close(); });
+
+    it(restart ? 'every ADD succeeds with a unique address or fails clearly while etcd restarts; DEL clears the rest' : 'hands out 2,000 distinct addresses, each in a block affine to its node; DEL of all empties the blocks', { timeout: 600_000 }, async (t) => {
+      const adds = Promise.all(NODES.map((n) => runWorker('ADD', n, PER_NODE, conf())));
+      if (restart) { await sleep(1500); await restart(); }
+      const lines = (await adds).flat();
+      assert.equal(lines.length, NODES.length * PER_NODE);
+      const ok = lines.filter((l) => l.exitCode === 0);
+      const failed = lines.filter((l) => l.exitCode !== 0);
+      const ips = ok.map((l) => l.result!.ips![0]!.address.replace(/\/32$/, ''));
+      assert.equal(new Set(ips).size, ips.length, 'no address was handed out twice');
+      for (const f of failed) {
+        // A clear CNI error: "try again later" for the outage, with a message naming the datastore.
+        assert.equal(f.result?.code, 11, JSON.stringify(f.result));
+        assert.match(f.result!.msg!, /etcd at http:\/\/127\.0\.0\.1:\d+/);
+      }
+      t.diagnostic(`${ok.length} ADDs succeeded, ${failed.length} failed`);
+      if (!restart) assert.equal(failed.length, 0, JSON.stringify(failed.slice(0, 3)));
+      else assert.ok(failed.length > 0, 'the outage was not seen by any ADD: the restart came too late to test anything');
+
+      const held = audit(await ipamState(store));
+      for (const l of ok) {
+        const ip = l.result!.ips![0]!.address.replace(/\/32$/, '');
+        const h = held.get(ip);
+        assert.equal(h?.handle, `${network}.${l.containerId}`, `${ip} is held by its container's handle`);
+        const node = l.containerId.split('-c')[0]!;
+        assert.equal(affinityNode(h!.block), node, `${ip} lies in a block affine to ${node} (no borrowing was needed)`);
+      }
+      // Whatever else is held belongs to a failed ADD (its commit landed, its answer was lost):
+      // exactly what the runtime's DEL of that failed ADD clears.
+      const okHandles = new Set(ok.map((l) => `${network}.${l.containerId}`));
+      for (const [ip, h] of held) if (!okHandles.has(h.handle)) assert.ok(failed.some((f) => `${network}.${f.containerId}` === h.handle), `${ip} leaked to ${h.handle}`);
+
+      const dels = (await Promise.all(NODES.map((n) => runWorker('DEL', n, PER_NODE, conf())))).flat();
+      assert.deepEqual(dels.filter((l) => l.exitCode !== 0), []);
+      const after = await ipamState(store);
+      assert.deepEqual(audit(after).size, 0);
+      assert.equal(after.handles.size, 0, 'no handle is left');
+      for (const b of after.blocks) assert.equal(b.unallocated.length, b.allocations.length, `block ${b.cidr} is empty`);
+    });
+  });
+}
+
+const dir = tempDir('ipam-conc');
+after(() => dir.remove());
+scenario('embedded store', () => ({ type: 'embedded', path: join(dir.path, 'store.db') }));
+
+let etcd: EtcdServer;
+before(async () => { etcd = await EtcdServer.start(); });
+after(async () => { await etcd?.stop(); });
+scenario('etcd', () => ({ type: 'etcd', endpoints: [etcd.endpoint] }));
+
+let etcd2: EtcdServer;
+before(async () => { etcd2 = await EtcdServer.start(); });
+after(async () => { await etcd2?.stop(); });
+scenario('etcd killed and restarted mid-run', () => ({ type: 'etcd', endpoints: [etcd2.endpoint] }), () => etcd2.restart(2000));
