@@ -4,11 +4,15 @@
 //   nodename | nodename_file (default /var/lib/tortie/nodename) | the hostname
 //   datastore_type embedded | etcdv3, store_path, etcd_endpoints, etcd_{ca_cert,cert,key}_file
 //   ipv4_pools [names or CIDRs], assign_ipv4 ("true"), assign_ipv6 (only "false": v6 is not built yet)
+// and, for main plugins that expect a subnet rather than Calico's host routes (the reference ptp):
+//   address_prefix "host" (default: each address as a /32) | "block" (the block's prefix length),
+//   gateway (returned with each address, e.g. "169.254.1.1"), routes [{dst, gw?}] (passed through)
 // The handle of an attachment is `<network name>.<container id>`, as Calico's.
 
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isTortieError } from '../lib/errors.js';
+import { cidrContainsIP, parseCIDR, parseIP } from '../lib/ip.js';
 import type { DatastoreSettings } from '../datastore/config.js';
 import { loadDatastoreConfig, openStore } from '../datastore/connect/index.js';
 import type { Store } from '../datastore/ports.js';
@@ -16,7 +20,7 @@ import { HANDLE_PREFIX } from '../ipam/block/index.js';
 import { IpamService } from '../ipam/service/index.js';
 import { ResourceClient } from '../resources/index.js';
 import {
-  CNI_ERR, CniError, errorResult, ipamResult, parseCniEnv, parseNetworkConfig, versionResult, type CniEnv,
+  CNI_ERR, CniError, errorResult, ipamResult, parseCniEnv, parseNetworkConfig, versionResult, type CniEnv, type IpamResultOptions,
 } from './protocol.js';
 
 export const DEFAULT_NODENAME_FILE = '/var/lib/tortie/nodename';
@@ -87,6 +91,27 @@ function pools(conf: Conf): string[] | undefined {
   return v as string[];
 }
 
+async function resultOptions(conf: Conf, ipam: IpamService): Promise<IpamResultOptions> {
+  const style = stringSetting(conf, 'address_prefix') ?? 'host';
+  if (style !== 'host' && style !== 'block') throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, `address_prefix "${style}" is not one of: host, block`);
+  const gateway = stringSetting(conf, 'gateway');
+  if (gateway !== undefined && parseIP(gateway) === null) throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, `gateway "${gateway}" is not an IP address`);
+  const routes = setting(conf, 'routes');
+  if (routes !== undefined && (!Array.isArray(routes) || routes.some((r) => typeof r !== 'object' || r === null || typeof (r as Conf)['dst'] !== 'string' || parseCIDR(String((r as Conf)['dst'])) === null))) {
+    throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'routes must be a list of {"dst": "<CIDR>", "gw": "<IP>"}');
+  }
+  let prefixLength: ((a: string) => number) | undefined;
+  if (style === 'block') {
+    const pools = await ipam.allPools();
+    prefixLength = (a) => pools.find((p) => cidrContainsIP(p.cidr, parseIP(a)!))?.spec.blockSize ?? 32;
+  }
+  return {
+    ...(prefixLength ? { prefixLength } : {}),
+    ...(gateway ? { gateway } : {}),
+    ...(Array.isArray(routes) ? { routes: routes as Array<{ dst: string; gw?: string }> } : {}),
+  };
+}
+
 /** Maps a Tortie failure onto the CNI error the runtime should act on. */
 function toCniError(e: unknown): CniError {
   if (e instanceof CniError) return e;
@@ -124,7 +149,7 @@ async function handle(cni: CniEnv, conf: Conf & { cniVersion: string; name: stri
           node, handle: handleId, count: 1, ...(pools(conf) ? { pools: pools(conf)! } : {}),
           attributes: { node, ...(ns ? { namespace: ns } : {}), ...(pod ? { pod } : {}), timestamp: new Date().toISOString() },
         });
-        return ipamResult(conf.cniVersion, ips);
+        return ipamResult(conf.cniVersion, ips, await resultOptions(conf, ipam));
       });
     }
     case 'DEL':

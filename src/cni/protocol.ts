@@ -106,13 +106,22 @@ export function errorResult(e: CniError, cniVersion: string = LATEST_VERSION): R
   return { cniVersion, code: e.code, msg: e.message, ...(e.details ? { details: e.details } : {}) };
 }
 
-/** An IPAM result: each address as a /32 (or /128), answered in the version that was asked for. */
-export function ipamResult(cniVersion: string, addresses: readonly string[]): Record<string, unknown> {
+export interface IpamResultOptions {
+  /** Prefix length to give each address; default /32 (/128): a pod address is a host route. */
+  readonly prefixLength?: (address: string) => number;
+  readonly gateway?: string;
+  readonly routes?: ReadonlyArray<{ readonly dst: string; readonly gw?: string }>;
+}
+
+/** An IPAM result, answered in the version that was asked for (0.x results carry `version`). */
+export function ipamResult(cniVersion: string, addresses: readonly string[], opts: IpamResultOptions = {}): Record<string, unknown> {
   return {
     cniVersion,
     ips: addresses.map((a) => {
       const v6 = a.includes(':');
-      return { ...(isLegacy(cniVersion) ? { version: v6 ? '6' : '4' } : {}), address: `${a}/${v6 ? 128 : 32}` };
+      const prefix = opts.prefixLength?.(a) ?? (v6 ? 128 : 32);
+      return { ...(isLegacy(cniVersion) ? { version: v6 ? '6' : '4' } : {}), address: `${a}/${prefix}`, ...(opts.gateway ? { gateway: opts.gateway } : {}) };
     }),
+    ...(opts.routes && opts.routes.length > 0 ? { routes: opts.routes.map((r) => ({ ...r })) } : {}),
   };
 }
