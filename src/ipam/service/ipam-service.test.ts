@@ -5,7 +5,8 @@ import { isTortieError, type ErrorCode } from '../../lib/errors.js';
 import { Node, validateDocument, type Resource } from '../../model/index.js';
 import { ResourceClient } from '../../resources/index.js';
 import { asAffinity, asBlock, asHandle, blockProblems, type AllocationBlock } from '../block/index.js';
-import { IpamService, tunnelHandle } from './ipam-service.js';
+import { IpamService } from './ipam-service.js';
+import { assignTunnelAddress, releaseTunnelAddress, tunnelHandle } from './tunnel-addresses.js';
 
 function doc(kind: string, name: string, spec: Record<string, unknown>, labels?: Record<string, string>): Resource {
   const v = validateDocument({ apiVersion: 'tortie.io/v1', kind, metadata: { name, ...(labels ? { labels } : {}) }, spec });
@@ -135,13 +136,13 @@ test('release by address honours the sequence number, and releasing twice is har
 
 test('tunnel addresses: one per node and kind, recorded in the Node resource, released on demand', async () => {
   const w = await world([['vx', '10.70.0.0/16', { vxlanMode: 'Always' }], ['plain', '10.71.0.0/16']]);
-  const ip = await w.ipam.assignTunnelAddress('node1', 'vxlan');
+  const ip = await assignTunnelAddress(w.ipam, 'node1', 'vxlan');
   assert.ok(ip.startsWith('10.70.'), ip);
-  assert.equal(await w.ipam.assignTunnelAddress('node1', 'vxlan'), ip, 'idempotent');
+  assert.equal(await assignTunnelAddress(w.ipam, 'node1', 'vxlan'), ip, 'idempotent');
   assert.equal((await w.resources.get(Node, 'node1')).spec['ipv4VXLANTunnelAddr'], ip);
   assert.deepEqual(await w.ipam.ipsOfHandle(tunnelHandle('node1', 'vxlan')), [ip]);
-  await rejectsWith(w.ipam.assignTunnelAddress('node1', 'ipip'), 'TORTIE_ERR_IPAM_NO_POOL', /ipipMode/);
-  assert.deepEqual(await w.ipam.releaseTunnelAddress('node1', 'vxlan'), [ip]);
+  await rejectsWith(assignTunnelAddress(w.ipam, 'node1', 'ipip'), 'TORTIE_ERR_IPAM_NO_POOL', /ipipMode/);
+  assert.deepEqual(await releaseTunnelAddress(w.ipam, 'node1', 'vxlan'), [ip]);
   assert.equal((await w.resources.get(Node, 'node1')).spec['ipv4VXLANTunnelAddr'], undefined);
 });
 

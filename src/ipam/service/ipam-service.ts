@@ -18,12 +18,11 @@ import type { KV, Store, WriteOp } from '../../datastore/ports.js';
 import {
   DEFAULT_MAX_BLOCKS_PER_HOST, IPAMConfiguration, IPPool, Node, type IPPoolSpec, type Resource,
 } from '../../model/index.js';
-import { matches, parseSelector } from '../../selector/index.js';
 import type { ResourceClient } from '../../resources/index.js';
 import {
   adjustHandle, affinityKey, affinityNode, affinityPrefix, allocate, asAffinity, asBlock, asHandle, blockContaining, blockCidr,
   blockKey, blockPrefix, blockWalk, freeCount, handleKey, hostAffinity, ipOfOrdinal, isEmpty, newBlock, ordinalOfIP, ordinalsOfHandle,
-  parseAffinityKey, release, releaseHandle, type AllocationBlock, type IPAMHandle,
+  parseAffinityKey, release, releaseHandle, selectPools, type AllocationBlock, type IPAMHandle, type Pool, type PoolUse,
 } from '../block/index.js';
 
 /** CAS retries per record before giving up (Calico: datastoreRetries = 100). */
@@ -31,13 +30,7 @@ export const MAX_RETRIES = 100;
 /** Another node's empty block may be taken over once its claim is this old (Calico: 1 minute). */
 export const EMPTY_BLOCK_RECLAIM_AGE_MS = 60_000;
 
-export type PoolUse = 'Workload' | 'Tunnel';
-export type TunnelKind = 'ipip' | 'vxlan';
 
-/** Calico's tunnel handles and allocation types (calico.md §4). */
-export const tunnelHandle = (node: string, kind: TunnelKind): string => `${kind}-tunnel-addr-${node}`;
-const TUNNEL_TYPES: Record<TunnelKind, string> = { ipip: 'ipipTunnelAddress', vxlan: 'vxlanTunnelAddress' };
-const TUNNEL_FIELDS: Record<TunnelKind, readonly string[]> = { ipip: ['bgp', 'ipv4IPIPTunnelAddr'], vxlan: ['ipv4VXLANTunnelAddr'] };
 
 export interface AssignRequest {
   readonly node: string;
@@ -62,7 +55,6 @@ export interface ReleaseRequest {
   readonly sequenceNumber?: number;
 }
 
-export interface Pool { readonly name: string; readonly cidr: CIDR; readonly spec: IPPoolSpec }
 
 export interface IpamServiceOptions {
   readonly now?: () => Date;
@@ -70,7 +62,7 @@ export interface IpamServiceOptions {
   readonly random?: () => number;
 }
 
-const isRace = (e: unknown): boolean => isTortieError(e)
+export const isRace = (e: unknown): boolean => isTortieError(e)
   && (e.code === 'TORTIE_ERR_DATASTORE_CONFLICT' || e.code === 'TORTIE_ERR_DATASTORE_ALREADY_EXISTS' || e.code === 'TORTIE_ERR_DATASTORE_NOT_FOUND');
 
 async function getOrNull(store: Store, key: string): Promise<KV | null> {
@@ -80,7 +72,7 @@ async function getOrNull(store: Store, key: string): Promise<KV | null> {
   }
 }
 
-function contention(what: string): TortieError {
+export function contention(what: string): TortieError {
   return new TortieError('TORTIE_ERR_IPAM_CONTENTION', `Gave up ${what} after ${MAX_RETRIES} conflicting concurrent writes; try again`);
 }
 
@@ -94,7 +86,7 @@ export class IpamService {
   private readonly now: () => Date;
   private readonly random: () => number;
 
-  constructor(private readonly store: Store, private readonly resources: ResourceClient, options: IpamServiceOptions = {}) {
+  constructor(private readonly store: Store, readonly resources: ResourceClient, options: IpamServiceOptions = {}) {
     this.now = options.now ?? (() => new Date());
     this.random = options.random ?? Math.random;
   }
@@ -128,29 +120,7 @@ export class IpamService {
 
   /** The IPv4 pools that may serve `node` for `use`, narrowed to `requested` (names or CIDRs). */
   async poolsFor(node: Resource, use: PoolUse, requested?: readonly string[]): Promise<Pool[]> {
-    const all = (await this.allPools()).filter((p) => p.cidr.version === 4);
-    const labels = node.metadata.labels ?? {};
-    const usable = (p: Pool): string | null => {
-      if (p.spec.disabled) return 'is disabled';
-      if (!p.spec.allowedUses.includes(use)) return `does not allow ${use} addresses (allowedUses: ${p.spec.allowedUses.join(', ')})`;
-      if (!matches(parseSelector(p.spec.nodeSelector), labels)) return `does not select node ${node.metadata.name} (nodeSelector: ${p.spec.nodeSelector})`;
-      return null;
-    };
-    if (requested && requested.length > 0) {
-      return requested.map((want) => {
-        const p = all.find((x) => x.name === want || formatCIDR(x.cidr) === want);
-        if (!p) throw new TortieError('TORTIE_ERR_IPAM_NO_POOL', `IP pool ${want} does not exist (pools: ${all.map((x) => `${x.name} ${formatCIDR(x.cidr)}`).join(', ') || 'none'})`, { pool: want });
-        const why = usable(p);
-        if (why) throw new TortieError('TORTIE_ERR_IPAM_NO_POOL', `IP pool ${p.name} (${formatCIDR(p.cidr)}) ${why}`, { pool: p.name });
-        return p;
-      });
-    }
-    const ok = all.filter((p) => usable(p) === null);
-    if (ok.length === 0) {
-      const why = all.length === 0 ? 'there are no IPv4 pools' : all.map((p) => `${p.name} ${usable(p)}`).join('; ');
-      throw new TortieError('TORTIE_ERR_IPAM_NO_POOL', `No IP pool can give node ${node.metadata.name} a ${use.toLowerCase()} address: ${why}`, { node: node.metadata.name });
-    }
-    return ok;
+    return selectPools(await this.allPools(), node, use, requested);
   }
 
   /** CIDRs of the node's confirmed affine blocks (pending ones count for nothing). */
@@ -336,52 +306,6 @@ export class IpamService {
       got.push(...await this.allocateIn(blockCidr(block), req, count - got.length, true));
     }
     return got;
-  }
-
-  // ---- tunnel addresses ----------------------------------------------------------------------
-
-  /**
-   * Gives `node` its IPIP or VXLAN tunnel address (handle `<kind>-tunnel-addr-<node>`, from a pool
-   * using that encapsulation) and records it in the Node resource; idempotent.
-   */
-  async assignTunnelAddress(node: string, kind: TunnelKind): Promise<string> {
-    const handle = tunnelHandle(node, kind);
-    const field = TUNNEL_FIELDS[kind];
-    let ip = (await this.ipsOfHandle(handle))[0];
-    if (ip === undefined) {
-      const n = await this.node(node);
-      const encap = (await this.poolsFor(n, 'Tunnel')).filter((p) => (kind === 'vxlan' ? p.spec.vxlanMode : p.spec.ipipMode) !== 'Never');
-      if (encap.length === 0) {
-        throw new TortieError('TORTIE_ERR_IPAM_NO_POOL', `No pool that node ${node} may use has ${kind === 'vxlan' ? 'vxlanMode' : 'ipipMode'} set, so it needs no ${kind.toUpperCase()} tunnel address`, { node });
-      }
-      [ip] = await this.autoAssign({ node, handle, count: 1, use: 'Tunnel', pools: encap.map((p) => p.name), attributes: { node, type: TUNNEL_TYPES[kind] } });
-    }
-    await this.setNodeField(node, field, ip!);
-    return ip!;
-  }
-
-  /** Releases `node`'s tunnel address of `kind` and clears it from the Node resource. */
-  async releaseTunnelAddress(node: string, kind: TunnelKind): Promise<string[]> {
-    const released = await this.releaseByHandle(tunnelHandle(node, kind));
-    await this.setNodeField(node, TUNNEL_FIELDS[kind], undefined);
-    return released;
-  }
-
-  private async setNodeField(node: string, path: readonly string[], value: string | undefined): Promise<void> {
-    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const n = await this.node(node);
-      const spec = structuredClone(n.spec) as Record<string, unknown>;
-      let parent = spec;
-      for (const k of path.slice(0, -1)) {
-        if (typeof parent[k] !== 'object' || parent[k] === null) { if (value === undefined) return; parent[k] = {}; }
-        parent = parent[k] as Record<string, unknown>;
-      }
-      const leaf = path[path.length - 1]!;
-      if (parent[leaf] === value) return;
-      if (value === undefined) delete parent[leaf]; else parent[leaf] = value;
-      try { await this.resources.replace([{ ...n, spec }]); return; } catch (e) { if (!isRace(e)) throw e; }
-    }
-    throw contention(`updating node ${node}`);
   }
 
   // ---- release ------------------------------------------------------------------------------
