@@ -85,7 +85,13 @@ function scenario(name: string, config: () => DatastoreConfig, restart?: () => P
 
     it(restart ? 'every ADD succeeds with a unique address or fails clearly while etcd restarts; DEL clears the rest' : 'hands out 2,000 distinct addresses, each in a block affine to its node; DEL of all empties the blocks', { timeout: 600_000 }, async (t) => {
       const adds = Promise.all(NODES.map((n) => runWorker('ADD', n, PER_NODE, conf())));
-      if (restart) { await sleep(1500); await restart(); }
+      if (restart) {
+        // Wait until the nodes are busy allocating, then take etcd away for longer than a call's
+        // deadline (5 s), so that ADDs in flight must fail rather than merely wait.
+        const deadline = performance.now() + 120_000;
+        while ((await store.list('/calico/ipam/v2/handle/')).items.length < 100 && performance.now() < deadline) await sleep(200);
+        await restart();
+      }
       const lines = (await adds).flat();
       assert.equal(lines.length, NODES.length * PER_NODE);
       const ok = lines.filter((l) => l.exitCode === 0);
@@ -136,4 +142,4 @@ scenario('etcd', () => ({ type: 'etcd', endpoints: [etcd.endpoint] }));
 let etcd2: EtcdServer;
 before(async () => { etcd2 = await EtcdServer.start(); });
 after(async () => { await etcd2?.stop(); });
-scenario('etcd killed and restarted mid-run', () => ({ type: 'etcd', endpoints: [etcd2.endpoint] }), () => etcd2.restart(2000));
+scenario('etcd killed and restarted mid-run', () => ({ type: 'etcd', endpoints: [etcd2.endpoint] }), () => etcd2.restart(7000));
