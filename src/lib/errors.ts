@@ -84,6 +84,34 @@ export const ERRORS = {
     exit: 1, retryable: true,
     summary: 'Too many concurrent writers changed the same IPAM records; the allocation gave up after its retry bound and may be tried again.',
   },
+  TORTIE_ERR_POLICY_UNKNOWN_ENDPOINT: {
+    exit: 1, retryable: false,
+    summary: 'A policy trace or matrix names a workload (NS/POD) that no WorkloadEndpoint in the datastore has, or one without an address.',
+  },
+  TORTIE_ERR_POLICY_BAD_PEER: {
+    exit: 1, retryable: false,
+    summary: 'A policy trace or matrix peer is neither NS/POD nor an IP address, or the two ends have no address family in common.',
+  },
+  TORTIE_ERR_DATAPLANE_NFT: {
+    exit: 1, retryable: false,
+    summary: 'nft refused or failed a transaction; nothing of that transaction was applied (the message shows nft\'s own error).',
+  },
+  TORTIE_ERR_IPAM_CHECK_PROBLEMS: {
+    exit: 1, retryable: false,
+    summary: '`tortie ipam check` found problems (leaked addresses, inconsistent blocks, handles or affinities); they are listed above the error, and the exit status is 1 so scripts can tell.',
+  },
+  TORTIE_ERR_IPAM_NOT_RELEASED: {
+    exit: 1, retryable: false,
+    summary: 'An address given to `tortie ipam release --ip` was not released: it is not assigned, or it is in use by a workload or node (use --force to release it anyway); the others were released.',
+  },
+  TORTIE_ERR_IPAM_REPORT_INVALID: {
+    exit: 1, retryable: false,
+    summary: 'The file given to `tortie ipam release --from-report` is not a report written by `tortie ipam check -o`.',
+  },
+  TORTIE_ERR_IPAM_CONFIG_INVALID: {
+    exit: 1, retryable: false,
+    summary: 'The IPAM configuration `tortie ipam configure` would write is invalid (e.g. maxBlocksPerHost without strictAffinity); nothing was written.',
+  },
   TORTIE_ERR_INTERNAL_BUG: {
     exit: 3, retryable: false,
     summary: 'A bug in Tortie: an invariant was broken. Please report it with the message.',
