@@ -17,7 +17,6 @@ export function buildProgram(): Command<[], GlobalOptions> {
   const program = addGlobalOptions(new Command('tortie')
     .description('Tortie: a pure layer-3 container network (Calico-compatible resources)')
     .version(VERSION, '-V, --version')
-    .showHelpAfterError()
     .exitOverride()) as unknown as Command<[], GlobalOptions>;
   registerWriteCommands(program);
   registerDeleteCommand(program);
@@ -30,14 +29,17 @@ export function buildProgram(): Command<[], GlobalOptions> {
 
 /** Runs the CLI; resolves to the exit status. */
 export async function run(argv: readonly string[], program = buildProgram()): Promise<number> {
-  program.configureOutput({ writeErr: () => {} }); // usage errors are reported below, in our format
-  for (const c of program.commands) c.configureOutput({ writeErr: () => {} });
+  // Usage errors are reported below, in our format; help (also when asked for by mistake) still shows.
+  const quiet = { outputError: () => {} };
+  program.configureOutput(quiet);
+  for (const c of program.commands) c.configureOutput(quiet);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      if (e.code === 'commander.help') return argv.length === 0 ? 1 : 0; // `tortie` alone: help on stderr, status 1
       const msg = e.message.replace(/^error: /, '');
       return reportError(new TortieError('TORTIE_ERR_CLI_USAGE', `${msg.charAt(0).toUpperCase()}${msg.slice(1)} (see tortie --help)`));
     }
