@@ -12,6 +12,8 @@ command -v etcdctl >/dev/null   || need+=(etcd-client)
 command -v bird >/dev/null      || need+=(bird2)
 command -v gobgpd >/dev/null    || need+=(gobgpd)
 command -v conntrack >/dev/null || need+=(conntrack)
+command -v ping >/dev/null      || need+=(iputils-ping)
+command -v iperf3 >/dev/null    || need+=(iperf3)
 [ -x /usr/lib/cni/ptp ]          || need+=(containernetworking-plugins)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

@@ -5,6 +5,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { TortieError } from '../lib/errors.js';
 import { registerDeleteCommand } from './commands/delete.js';
 import { registerGetCommand } from './commands/get.js';
+import { registerPolicyCommand } from './commands/policy.js';
 import { registerIpamCommand } from './commands/ipam.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerWriteCommands } from './commands/write.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
   registerDeleteCommand(program);
   registerGetCommand(program);
   registerValidateCommand(program as unknown as Command<[], {}>);
+  registerPolicyCommand(program);
   registerIpamCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;

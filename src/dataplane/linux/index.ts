@@ -1,0 +1,1 @@
+export { NftCli, type NftCliOptions } from './nft-cli.js';
