@@ -173,6 +173,16 @@ describe('tortie CLI errors', () => {
     assert.match(r.stderr, new RegExp(`^Error \\[TORTIE_ERR_DATASTORE_UNAVAILABLE\\]: .*127\\.0\\.0\\.1:${port}`));
   });
 
+  it('names the store file when it cannot be opened (exit 2) or is not a store (exit 1)', async () => {
+    const r = await tortie(['get', 'ippools', '--store-path', '/proc/tt-no-such-dir/store.db']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /TORTIE_ERR_DATASTORE_UNAVAILABLE\]: Cannot open the sqlite file \/proc\/tt-no-such-dir\/store.db/);
+    const junk = file('not-a-store.db', 'this is not sqlite'.repeat(100));
+    const j = await tortie(['get', 'ippools', '--store-path', junk]);
+    assert.equal(j.code, 1, j.stderr);
+    assert.match(j.stderr, /TORTIE_ERR_DATASTORE_CORRUPT\]: The sqlite file .*not-a-store.db is not a Tortie store/);
+  });
+
   it('exits 1 with a usage error for bad flags and configs, without a stack trace', async () => {
     const cases: [string[], RegExp][] = [
       [['get'], /TORTIE_ERR_CLI_USAGE/],
