@@ -122,7 +122,14 @@ export class SqliteStore extends BaseStore {
       setCompacted: db.prepare<[number]>('UPDATE meta SET compacted = MAX(compacted, ?) WHERE id = 0'),
     };
     this.commitTxn = db.transaction((ops: readonly WriteOp[]) => this.commitInTxn(ops));
+    // Made once: better-sqlite3 builds a wrapper per db.transaction() call.
+    this.listTxn = db.transaction((prefix: string, end: string | null) => ({
+      rows: end === null ? this.stmt.listFrom.all(prefix) : this.stmt.listRange.all(prefix, end),
+      rev: this.stmt.meta.get()!.rev,
+    }));
   }
+
+  private readonly listTxn: Database.Transaction<(prefix: string, end: string | null) => { rows: KvRow[]; rev: number }>;
 
   private readonly commitTxn: Database.Transaction<(ops: readonly WriteOp[]) => CommitResult>;
 
@@ -166,10 +173,7 @@ export class SqliteStore extends BaseStore {
     const end = prefixEnd(prefix);
     try {
       // One read transaction so the rows and the revision are of the same snapshot.
-      const { rows, rev } = this.db.transaction(() => ({
-        rows: end === null ? this.stmt.listFrom.all(prefix) : this.stmt.listRange.all(prefix, end),
-        rev: this.stmt.meta.get()!.rev,
-      })).deferred();
+      const { rows, rev } = this.listTxn.deferred(prefix, end);
       return { items: rows.map((r) => this.toKV(r)), revision: rev };
     } catch (e) {
       throw this.wrap(e, 'read');
@@ -209,7 +213,9 @@ export class SqliteStore extends BaseStore {
       }
       const text = JSON.stringify(op.value);
       const kv: KV = {
-        key: op.key, value: JSON.parse(text), revision,
+        // The caller's own value: what was stored is `text`, so nothing the caller does to it later
+        // can change the store (re-parsing it here cost as much as the write).
+        key: op.key, value: op.value, revision,
         createRevision: old ? old.create_rev : revision, version: old ? old.version + 1 : 1,
       };
       this.stmt.put.run(op.key, text, kv.createRevision, revision, kv.version);

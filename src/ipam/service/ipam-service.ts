@@ -27,6 +27,8 @@ import {
 
 /** CAS retries per record before giving up (Calico: datastoreRetries = 100). */
 export const MAX_RETRIES = 100;
+/** How long one IpamService reuses the IPAM configuration, a node and the pools it has read. */
+export const INPUT_TTL_MS = 1000;
 /** Another node's empty block may be taken over once its claim is this old (Calico: 1 minute). */
 export const EMPTY_BLOCK_RECLAIM_AGE_MS = 60_000;
 
@@ -85,6 +87,20 @@ function handleOp(key: string, current: KV | null, next: IPAMHandle | null): Wri
 export class IpamService {
   private readonly now: () => Date;
   private readonly random: () => number;
+  /** Per node, the block that last had room: where its next allocation most likely fits. */
+  private readonly lastWithRoom = new Map<string, string>();
+  /**
+   * Blocks as this service last committed them (bounded): the next allocation in the same block
+   * compare-and-swaps against that revision without reading it first. Any other writer makes the
+   * CAS fail, and the block is read afresh.
+   */
+  private readonly lastWritten = new Map<string, KV>();
+  private remember(kv: KV): void {
+    this.lastWritten.delete(kv.key);
+    this.lastWritten.set(kv.key, kv);
+    if (this.lastWritten.size > 64) this.lastWritten.delete(this.lastWritten.keys().next().value!);
+  }
+  private readonly inputCache = new Map<string, { at: number; value: { cfg: IpamConfig; node: Resource; pools: Pool[] } }>();
 
   constructor(private readonly store: Store, readonly resources: ResourceClient, options: IpamServiceOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -140,24 +156,44 @@ export class IpamService {
     });
   }
 
+  /**
+   * The configuration, the node and the pools, read together and reused for INPUT_TTL_MS: a node
+   * allocating in a burst does not re-read them for every address. A pool disabled (or a node
+   * relabelled) is therefore seen by a running allocator within that time.
+   */
+  private async inputs(nodeName: string): Promise<{ cfg: IpamConfig; node: Resource; pools: Pool[] }> {
+    const hit = this.inputCache.get(nodeName);
+    if (hit && performance.now() - hit.at < INPUT_TTL_MS) return hit.value;
+    const [cfg, node, pools] = await Promise.all([this.config(), this.node(nodeName), this.allPools()]);
+    this.inputCache.set(nodeName, { at: performance.now(), value: { cfg, node, pools } });
+    return { cfg, node, pools };
+  }
+
   // ---- allocation ---------------------------------------------------------------------------
 
   async autoAssign(req: AssignRequest): Promise<string[]> {
     const want = req.count ?? 1;
-    const [cfg, node] = await Promise.all([this.config(), this.node(req.node)]);
-    const pools = await this.poolsFor(node, req.use ?? 'Workload', req.pools);
+    const { cfg, node, pools: all } = await this.inputs(req.node);
+    const pools = selectPools(all, node, req.use ?? 'Workload', req.pools);
     const inPools = (c: CIDR): boolean => pools.some((p) => cidrContainsIP(p.cidr, { version: c.version, value: c.address }));
     const got: string[] = [];
     try {
+      // Fast path: the block that last had room for this node — one read and one commit, the
+      // "one or two CAS writes" an allocation should cost. allocateIn checks the block is ours.
+      const hint = this.lastWithRoom.get(req.node);
+      const hinted = hint ? parseCIDR(hint) : null;
+      if (hinted && inPools(hinted)) got.push(...await this.allocateIn(hinted, req, want, false));
       for (let round = 0; got.length < want; round++) {
         if (round > MAX_RETRIES) throw contention(`allocating for node ${req.node}`);
-        const mine = (await this.affineBlocks(req.node)).filter(inPools);
-        for (const c of mine) {
+        for await (const c of this.blocksWithRoom(req.node, inPools)) {
           while (got.length < want) {
             const ips = await this.allocateIn(c, req, want - got.length, false);
             if (ips.length === 0) break;
             got.push(...ips);
+            this.lastWithRoom.set(req.node, formatCIDR(c));
           }
+          // Stop before asking for the next block: that would start the sweep of the others.
+          if (got.length >= want) break;
         }
         if (got.length >= want || !cfg.autoAllocateBlocks) break;
         const owned = (await this.affineBlocks(req.node)).length;
@@ -181,13 +217,32 @@ export class IpamService {
     }
   }
 
+  /** The node's affine blocks that have room (read in one parallel sweep), in key order. */
+  private async *blocksWithRoom(node: string, inPools: (c: CIDR) => boolean): AsyncGenerator<CIDR> {
+    const mine = (await this.affineBlocks(node)).filter(inPools);
+    const kvs = await Promise.all(mine.map((c) => getOrNull(this.store, blockKey(c))));
+    for (let i = 0; i < mine.length; i++) {
+      const b = kvs[i] ? asBlock(kvs[i]!.value) : null;
+      // Missing or unreadable blocks go to allocateIn, which repairs or reports them.
+      if (b === null || freeCount(b) > 0) yield mine[i]!;
+    }
+  }
+
   /** Allocates up to `count` addresses in one block with CAS; [] when the block has none for us. */
   private async allocateIn(c: CIDR, req: AssignRequest, count: number, borrowing: boolean): Promise<string[]> {
     const bKey = blockKey(c);
     const hKey = handleKey(req.handle);
     let hkv: KV | null | undefined; // undefined: not read yet (most handles are new: try create first)
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const kv = await getOrNull(this.store, bKey);
+      // The block as this service last wrote it, if it did: the CAS below proves it is still current.
+      const cached = attempt === 0 ? this.lastWritten.get(bKey) : undefined;
+      const kv = cached ?? await getOrNull(this.store, bKey);
+      const view = cached ? asBlock(cached.value) : null;
+      if (cached && (!view || freeCount(view) === 0 || view.affinity !== (borrowing ? view.affinity : hostAffinity(req.node)))) {
+        // The remembered block cannot serve this request, but it may be stale: decide on a fresh read.
+        this.lastWritten.delete(bKey);
+        continue;
+      }
       if (!kv) {
         if (borrowing) return [];
         // Our affinity is confirmed but its block is gone (deleted by hand): recreate it.
@@ -204,9 +259,11 @@ export class IpamService {
       const handle = adjustHandle(hkv ? asHandle(hkv.value) : null, cidr, r.ordinals.length)!;
       const ops: WriteOp[] = [{ op: 'update', key: bKey, value: r.block, revision: kv.revision }, handleOp(hKey, hkv ?? null, handle)!];
       try {
-        await this.store.commit(ops);
+        const done = await this.store.commit(ops);
+        this.remember(done.results[0]!);
         return r.ordinals.map((o) => ipOfOrdinal(r.block, o));
       } catch (e) {
+        this.lastWritten.delete(bKey);
         if (!isRace(e)) throw e;
         hkv = await getOrNull(this.store, hKey);
       }
@@ -288,6 +345,7 @@ export class IpamService {
     const mine = await getOrNull(this.store, affinityKey(node, c));
     ops.push(mine ? { op: 'update', key: mine.key, value: { state: 'confirmed', deleted: false }, revision: mine.revision }
       : { op: 'create', key: affinityKey(node, c), value: { state: 'confirmed', deleted: false } });
+    this.lastWritten.delete(kv.key);
     try { await this.store.commit(ops); return true; } catch (e) { if (isRace(e)) return false; throw e; }
   }
 
@@ -336,6 +394,7 @@ export class IpamService {
       // The handle forgets this block whatever the block said (a missing block holds nothing).
       const next = adjustHandle(h, cidrText, -(h.block[cidrText] ?? 0));
       ops.push(handleOp(hKey, hkv, next)!);
+      if (bkv) this.lastWritten.delete(bkv.key);
       try {
         await this.store.commit(ops);
         released.push(...freed);
@@ -383,6 +442,7 @@ export class IpamService {
         const h = hkv ? asHandle(hkv.value) : null;
         if (hkv && h) ops.push(handleOp(hkv.key, hkv, adjustHandle(h, block.cidr, -1))!);
       }
+      this.lastWritten.delete(bkv.key);
       try { await this.store.commit(ops); return { ip: r.ip, released: true }; } catch (e) { if (!isRace(e)) throw e; }
     }
     throw contention(`releasing ${r.ip}`);
@@ -413,6 +473,7 @@ export class IpamService {
       if (bkv && block?.affinity === hostAffinity(node)) ops.push({ op: 'delete', key: bkv.key, revision: bkv.revision });
       if (akv) ops.push({ op: 'delete', key: akv.key, revision: akv.revision });
       if (ops.length === 0) return false;
+      this.lastWritten.delete(blockKey(c));
       try { await this.store.commit(ops); return true; } catch (e) { if (!isRace(e)) throw e; }
     }
     throw contention(`releasing block ${formatCIDR(c)}`);
