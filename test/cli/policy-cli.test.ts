@@ -1,17 +1,17 @@
-// tortie policy trace / matrix and apply --dry-run --impact, through the real executable on an
-// embedded store: the x/y/z × a/b/c world with one Kubernetes NetworkPolicy.
+// tortie policy trace / matrix and apply --dry-run --impact, through the real executable, on the
+// embedded store and on a real etcd: the x/y/z × a/b/c world with one Kubernetes NetworkPolicy.
 
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { EtcdServer } from '../support/etcd-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { tortie } from '../support/tortie-cli.js';
 import { xyzWorld } from '../support/policy-fixtures.js';
 
 const dir = tempDir('policy-cli');
-const env = { TORTIE_STORE_PATH: join(dir.path, 'store.db') };
 after(() => dir.remove());
 
 const POLICY = `apiVersion: networking.k8s.io/v1
@@ -30,7 +30,8 @@ function file(name: string, text: string): string {
   return p;
 }
 
-describe('tortie policy', () => {
+function policySuite(backend: string, env: Record<string, string>): void {
+describe(`tortie policy on ${backend}`, () => {
   before(async () => {
     const world = xyzWorld().map((r) => ({ ...r, apiVersion: 'projectcalico.org/v3', metadata: { ...r.metadata } }));
     const r = await tortie(['apply', '-f', file('world.yaml', world.map((d) => stringify(d)).join('---\n'))], env);
@@ -93,3 +94,12 @@ describe('tortie policy', () => {
     assert.match(impactAlone.stderr, /TORTIE_ERR_CLI_USAGE/);
   });
 });
+}
+
+policySuite('the embedded store', { TORTIE_STORE_PATH: join(dir.path, 'store.db') });
+
+const etcdEnv: Record<string, string> = { TORTIE_DATASTORE: 'etcd' };
+let etcd: EtcdServer;
+before(async () => { etcd = await EtcdServer.start(); etcdEnv['TORTIE_ETCD_ENDPOINTS'] = etcd.endpoint; });
+after(async () => { await etcd?.stop(); });
+policySuite('etcd', etcdEnv);
