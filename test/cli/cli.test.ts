@@ -11,6 +11,7 @@ import type { Store } from '../../src/datastore/ports.js';
 import { EtcdServer } from '../support/etcd-server.js';
 import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dir.js';
+import { makeTlsFiles } from '../support/tls-certs.js';
 import { tortie } from '../support/tortie-cli.js';
 
 const dir = tempDir('cli');
@@ -204,5 +205,26 @@ describe('tortie CLI errors', () => {
     const r = await tortie(['validate', '-f', file('broken.yaml', 'kind: IPPool\nspec: {cidr: [\n')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /TORTIE_ERR_MANIFEST_PARSE\]: .*broken.yaml is not valid YAML or JSON at line \d+/);
+  });
+});
+
+describe('tortie CLI on etcd over TLS with client certificates', () => {
+  let tlsEtcd: EtcdServer;
+  const certs = tempDir('tls');
+  const tls = makeTlsFiles(certs.path);
+  before(async () => { tlsEtcd = await EtcdServer.start({ tls: { ca: tls.ca, serverCert: tls.serverCert, serverKey: tls.serverKey } }); });
+  after(async () => { await tlsEtcd?.stop(); certs.remove(); });
+
+  it('writes and reads with --etcd-ca-cert-file/--etcd-cert-file/--etcd-key-file, and the same from a config file', async () => {
+    const flags = ['--datastore', 'etcd', '--etcd-endpoints', tlsEtcd.endpoint, '--etcd-ca-cert-file', tls.ca, '--etcd-cert-file', tls.clientCert, '--etcd-key-file', tls.clientKey];
+    const applied = await tortie(['apply', '-f', file('tls-pool.yaml', POOL), ...flags]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const cfg = file('tortie.yaml', `apiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\nspec:\n  datastoreType: etcdv3\n  etcdEndpoints: ${tlsEtcd.endpoint}\n  etcdCACertFile: ${tls.ca}\n  etcdCertFile: ${tls.clientCert}\n  etcdKeyFile: ${tls.clientKey}\n`);
+    const got = await tortie(['get', 'ippools', '-c', cfg]);
+    assert.equal(got.code, 0, got.stderr);
+    assert.match(got.stdout, /default-ipv4-ippool\s+192\.168\.0\.0\/16/);
+    const noCert = await tortie(['get', 'ippools', '--datastore', 'etcd', '--etcd-endpoints', tlsEtcd.endpoint, '--etcd-ca-cert-file', tls.ca]);
+    assert.equal(noCert.code, 2, 'without a client certificate the server refuses us');
+    assert.match(noCert.stderr, /TORTIE_ERR_DATASTORE_UNAVAILABLE/);
   });
 });

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.js';
 
+/** Files for a TLS etcd (client certificates required): see test/support/tls-certs.ts. */
+export interface EtcdTlsFiles { readonly ca: string; readonly serverCert: string; readonly serverKey: string }
+
 export class EtcdServer {
   private proc: ChildProcess | null = null;
   private constructor(
@@ -15,21 +18,24 @@ export class EtcdServer {
     readonly clientPort: number,
     private readonly peerPort: number,
     private readonly metricsPort: number,
+    private readonly tls?: EtcdTlsFiles,
   ) {}
 
-  get endpoint(): string { return `http://127.0.0.1:${this.clientPort}`; }
+  get endpoint(): string { return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.clientPort}`; }
 
-  static async start(): Promise<EtcdServer> {
+  static async start(opts: { tls?: EtcdTlsFiles } = {}): Promise<EtcdServer> {
     const dir = mkdtempSync(join(tmpdir(), 'tt-etcd-'));
-    const s = new EtcdServer(dir, await freePort(), await freePort(), await freePort());
+    const s = new EtcdServer(dir, await freePort(), await freePort(), await freePort(), opts.tls);
     await s.launch();
     return s;
   }
 
   private async launch(): Promise<void> {
-    const c = `http://127.0.0.1:${this.clientPort}`, p = `http://127.0.0.1:${this.peerPort}`;
+    const c = this.endpoint, p = `http://127.0.0.1:${this.peerPort}`;
     const log = openSync(join(this.dataDir, 'etcd.log'), 'a');
+    const tls = this.tls ? ['--cert-file', this.tls.serverCert, '--key-file', this.tls.serverKey, '--trusted-ca-file', this.tls.ca, '--client-cert-auth'] : [];
     this.proc = spawn('etcd', [
+      ...tls,
       '--name', 'tt', '--data-dir', join(this.dataDir, 'data'),
       '--listen-client-urls', c, '--advertise-client-urls', c,
       '--listen-peer-urls', p, '--initial-advertise-peer-urls', p, '--initial-cluster', `tt=${p}`,
@@ -43,7 +49,8 @@ export class EtcdServer {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       try {
-        const r = await Promise.race([fetch(`${c}/health`), exited]);
+        // The metrics listener serves /health over plain HTTP, also when clients must use TLS.
+        const r = await Promise.race([fetch(`http://127.0.0.1:${this.metricsPort}/health`), exited]);
         if (r.ok && ((await r.json()) as { health?: string }).health === 'true') return;
       } catch (e) {
         if (String(e).includes('etcd exited')) throw e;
