@@ -112,6 +112,10 @@ export const ERRORS = {
     exit: 1, retryable: false,
     summary: 'The IPAM configuration `tortie ipam configure` would write is invalid (e.g. maxBlocksPerHost without strictAffinity); nothing was written.',
   },
+  TORTIE_ERR_NODE_ADDRESS_IN_USE: {
+    exit: 1, retryable: false,
+    summary: 'The agent detected a node address another Node resource already uses; it refuses to start rather than break routing for both.',
+  },
   TORTIE_ERR_INTERNAL_BUG: {
     exit: 3, retryable: false,
     summary: 'A bug in Tortie: an invariant was broken. Please report it with the message.',

@@ -238,6 +238,23 @@ export class ResourceClient {
     }, !pinned);
   }
 
+  /**
+   * Sets the `status` of one resource (written by Tortie components, never by users' applies),
+   * compare-and-swap with retries; the spec is left exactly as stored.
+   */
+  async updateStatus(kind: KindDef, name: string, namespace: string | undefined, status: unknown): Promise<Resource> {
+    const key = resourceKey(kind, name, namespace);
+    for (let attempt = 1; ; attempt++) {
+      const kv = await this.store.get(key).catch((e: unknown) => { throw this.named(e, `${kind.kind} ${name}`); });
+      const value = { ...(kv.value as Record<string, unknown>), status };
+      try {
+        return this.decode(await this.store.update(key, value, kv.revision), kind);
+      } catch (e) {
+        if (!isTortieError(e, 'TORTIE_ERR_DATASTORE_CONFLICT') || attempt >= CAS_RETRIES) throw this.named(e, `${kind.kind} ${name}`);
+      }
+    }
+  }
+
   /** Deletes every referenced resource; fails (deleting nothing) if one is absent, unless `skipMissing`. */
   delete(refs: readonly ResourceRef[], opts: { skipMissing?: boolean } = {}): Promise<WriteResult[]> {
     const asResources = refs.map((ref): Resource => ({

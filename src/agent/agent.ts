@@ -1,0 +1,261 @@
+// The node agent's loop (Felix for Tortie):
+//
+//   datastore ──Syncer──▶ ClusterState ──computeDesired──▶ DesiredDataplane ──driver.apply──▶ kernel
+//      ▲                    (updates,       (pure, whole          (routes, VXLAN, sysctls,
+//      │                     debounced)       state)                nft policy, NAT)
+//      └── Node status, tunnel address (IPAM) ◀──────────────┘
+//
+// Nothing is programmed before the first complete view of the datastore (Felix: no cleanup until
+// in-sync), and nothing is flushed when the datastore goes away: the kernel keeps the last state.
+// Every refresh interval the driver re-reads the kernel, so drift (a route deleted by hand) is
+// repaired by the next apply.
+
+import { isRetryable } from '../lib/errors.js';
+import type { Store } from '../datastore/ports.js';
+import { Syncer, type SyncStatus } from '../datastore/syncer/index.js';
+import { RESOURCE_ROOT } from '../model/index.js';
+import { IPAM_ROOT } from '../ipam/block/index.js';
+import { assignTunnelAddress, IpamService, releaseTunnelAddress } from '../ipam/service/index.js';
+import { ClusterState, computeDesired, type CalcContext, type DesiredDataplane } from '../calc/index.js';
+import type { ResourceClient } from '../resources/index.js';
+import type { AgentMetrics } from './metrics.js';
+
+export interface ApplyReport {
+  /** Per stage, what was written: `routes: +3 -1`, `policy: elements`. */
+  readonly changes: readonly string[];
+}
+
+/** The kernel side, in dependency order (policy before routes on add; routes before VTEPs on removal). */
+export interface DataplaneDriver {
+  apply(desired: DesiredDataplane): Promise<ApplyReport>;
+  /** Re-reads the kernel so that the next apply repairs whatever drifted. */
+  resync(): Promise<void>;
+}
+
+export interface Logger {
+  info(o: object, msg?: string): void;
+  warn(o: object, msg?: string): void;
+  error(o: object, msg?: string): void;
+  debug(o: object, msg?: string): void;
+}
+
+export interface AgentOptions {
+  readonly nodeName: string;
+  readonly store: Store;
+  readonly resources: ResourceClient;
+  readonly driver: DataplaneDriver;
+  readonly calc: CalcContext;
+  readonly metrics: AgentMetrics;
+  readonly log: Logger;
+  /** How often the kernel is re-read and repaired (Felix: routeRefreshInterval 90 s). */
+  readonly refreshMs?: number;
+  /** Updates arriving within this window are programmed together. */
+  readonly debounceMs?: number;
+  readonly version: string;
+  /** How often the status is written even when unchanged (Felix: reportingInterval 30 s). */
+  readonly reportingMs?: number;
+}
+
+export interface AgentStatus {
+  readonly state: 'starting' | 'syncing' | 'ready' | 'degraded';
+  readonly datastore: SyncStatus | 'unreachable';
+  readonly since: string;
+  readonly lastApply?: string;
+  readonly lastError?: string;
+  readonly endpoints: number;
+  readonly routes: number;
+  readonly policies: number;
+  readonly problems: readonly string[];
+  readonly version: string;
+}
+
+export class Agent {
+  readonly state = new ClusterState();
+  private readonly syncer: Syncer;
+  private readonly ipam: IpamService;
+  private syncStatus: SyncStatus | 'unreachable' = 'wait-for-datastore';
+  private inSyncOnce = false;
+  private dirtySince: number | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private refresh: NodeJS.Timeout | null = null;
+  private report: NodeJS.Timeout | null = null;
+  private lastDesired: DesiredDataplane | null = null;
+  private lastApplyAt: string | undefined;
+  private lastError: string | undefined;
+  private lastBeat = performance.now();
+  private tunnelBusy = false;
+  private stopped = false;
+  private writtenStatus = '';
+  private statusWrittenAt = -Infinity;
+  private readonly started = new Date().toISOString();
+
+  constructor(private readonly o: AgentOptions) {
+    this.ipam = new IpamService(o.store, o.resources);
+    this.syncer = new Syncer({
+      store: o.store,
+      prefixes: [RESOURCE_ROOT, IPAM_ROOT],
+      events: {
+        onUpdates: (updates) => {
+          this.state.apply(updates);
+          this.markDirty();
+        },
+        onStatus: (s) => {
+          this.syncStatus = s;
+          this.o.metrics.inSync.set(s === 'in-sync' ? 1 : 0);
+          this.o.log.info({ datastore: s }, `datastore ${s}`);
+          if (s === 'in-sync') { this.inSyncOnce = true; this.markDirty(); }
+        },
+        onError: (e) => {
+          if (!isRetryable(e)) this.o.log.warn({ err: String(e) }, 'datastore watch failed; re-listing');
+          else this.o.log.debug({ err: String(e) }, 'datastore watch interrupted; re-listing');
+          if (!this.inSyncOnce || this.syncStatus !== 'in-sync') this.syncStatus = 'unreachable';
+        },
+      },
+    });
+  }
+
+  start(): void {
+    this.syncer.start();
+    this.refresh = setInterval(() => { void this.resyncKernel(); }, this.o.refreshMs ?? 90_000);
+    this.report = setInterval(() => { void this.writeStatus(); }, this.o.reportingMs ?? 30_000);
+  }
+
+  /** Stops watching; the kernel keeps what was programmed (no flush). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.refresh) clearInterval(this.refresh);
+    if (this.report) clearInterval(this.report);
+    await this.syncer.stop();
+    await this.running;
+  }
+
+  live(): boolean {
+    // The loop is alive when it is idle or has made progress within a minute.
+    return this.running === null || performance.now() - this.lastBeat < 60_000;
+  }
+
+  notReady(): string | null {
+    if (!this.inSyncOnce) return `waiting for the datastore (${this.syncStatus})`;
+    if (this.lastApplyAt === undefined) return 'the dataplane has not been programmed yet';
+    if (this.lastError) return `the last dataplane apply failed: ${this.lastError}`;
+    return null;
+  }
+
+  status(): AgentStatus {
+    const d = this.lastDesired;
+    const state = !this.inSyncOnce ? (this.syncStatus === 'wait-for-datastore' ? 'starting' : 'syncing') : this.lastError ? 'degraded' : 'ready';
+    return {
+      state, datastore: this.syncStatus, since: this.started,
+      ...(this.lastApplyAt ? { lastApply: this.lastApplyAt } : {}),
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      endpoints: d?.workloadInterfaces.length ?? 0, routes: d?.routes.length ?? 0,
+      policies: this.state.list('NetworkPolicy').length + this.state.list('GlobalNetworkPolicy').length,
+      problems: d?.problems ?? [], version: this.o.version,
+    };
+  }
+
+  private markDirty(): void {
+    this.dirtySince ??= performance.now();
+    if (this.timer || this.stopped) return;
+    this.timer = setTimeout(() => { this.timer = null; this.kick(); }, this.o.debounceMs ?? 10);
+  }
+
+  private kick(): void {
+    if (this.running) { this.again = true; return; }
+    this.running = this.program().finally(() => {
+      this.running = null;
+      if (this.again && !this.stopped) { this.again = false; this.kick(); }
+    });
+  }
+
+  private async program(): Promise<void> {
+    if (!this.inSyncOnce) return;
+    const since = this.dirtySince;
+    this.dirtySince = null;
+    this.lastBeat = performance.now();
+    const desired = computeDesired(this.state, this.o.calc);
+    this.lastDesired = desired;
+    try {
+      const report = await this.o.driver.apply(desired);
+      this.o.metrics.applies.inc();
+      if (since !== null) this.o.metrics.programmingLatency.observe((performance.now() - since) / 1000);
+      this.lastApplyAt = new Date().toISOString();
+      if (this.lastError) this.o.log.info({}, 'dataplane apply recovered');
+      this.lastError = undefined;
+      if (report.changes.length > 0) this.o.log.debug({ changes: report.changes }, 'dataplane programmed');
+    } catch (e) {
+      this.lastError = e instanceof Error ? e.message : String(e);
+      this.o.metrics.applyErrors.inc({ stage: 'apply' });
+      this.o.log.error({ err: this.lastError }, 'dataplane apply failed; retrying');
+      // Retry soon: the driver re-reads the kernel first so the retry starts from the truth.
+      setTimeout(() => { void this.resyncKernel(); }, 1000).unref();
+    }
+    this.o.metrics.endpoints.set(desired.workloadInterfaces.length);
+    this.o.metrics.routes.set(desired.routes.length);
+    this.o.metrics.policies.set(this.status().policies);
+    this.lastBeat = performance.now();
+    void this.maintainTunnel(desired);
+    void this.writeStatus();
+  }
+
+  /** Re-reads the kernel and programs again (self-healing). */
+  async resyncKernel(): Promise<void> {
+    if (this.stopped || !this.inSyncOnce) return;
+    try {
+      await this.o.driver.resync();
+    } catch (e) {
+      this.o.metrics.applyErrors.inc({ stage: 'resync' });
+      this.o.log.warn({ err: String(e) }, 'reading the kernel failed');
+    }
+    this.markDirty();
+  }
+
+  /** Gives the node a VXLAN tunnel address while a VXLAN pool exists, and takes it back after. */
+  private async maintainTunnel(d: DesiredDataplane): Promise<void> {
+    if (this.tunnelBusy || this.stopped) return;
+    const me = this.state.get('Node', this.o.nodeName);
+    if (!me) return;
+    const has = typeof me.spec['ipv4VXLANTunnelAddr'] === 'string';
+    const wanted = this.state.list('IPPool').some((p) => p.spec['vxlanMode'] !== 'Never' && p.spec['disabled'] !== true);
+    if (wanted === has) return;
+    this.tunnelBusy = true;
+    try {
+      if (wanted) this.o.log.info({ address: await assignTunnelAddress(this.ipam, this.o.nodeName, 'vxlan') }, 'VXLAN tunnel address assigned');
+      else this.o.log.info({ released: await releaseTunnelAddress(this.ipam, this.o.nodeName, 'vxlan') }, 'VXLAN tunnel address released');
+    } catch (e) {
+      this.o.log.warn({ err: String(e), problems: d.problems }, 'could not maintain the VXLAN tunnel address; will retry');
+    } finally {
+      this.tunnelBusy = false;
+    }
+  }
+
+  /**
+   * Writes the agent's status to its own key (Felix's status key, outside the watched resource
+   * tree, so writing it does not wake every agent), when it changed or is older than the
+   * reporting interval; `tortie node status` reads it.
+   */
+  private async writeStatus(): Promise<void> {
+    const s = this.status();
+    const { since: _since, lastApply: _last, ...comparable } = s;
+    const text = JSON.stringify(comparable);
+    const stale = performance.now() - this.statusWrittenAt > (this.o.reportingMs ?? 30_000);
+    if ((text === this.writtenStatus && !stale) || this.stopped) return;
+    const key = agentStatusKey(this.o.nodeName);
+    const value = { ...s, reportedAt: new Date().toISOString() };
+    try {
+      const kv = await this.o.store.get(key).catch(() => null);
+      if (kv) await this.o.store.update(key, value, kv.revision);
+      else await this.o.store.create(key, value);
+      this.writtenStatus = text;
+      this.statusWrittenAt = performance.now();
+    } catch (e) {
+      this.o.log.debug({ err: String(e) }, 'could not write the agent status');
+    }
+  }
+}
+
+/** Where an agent reports its status (Calico: Felix's /calico/felix/v2/<region>/host/<node>/status). */
+export const agentStatusKey = (node: string): string => `/calico/felix/v2/no-region/host/${node}/status`;
