@@ -13,7 +13,7 @@
 import { isRetryable } from '../lib/errors.js';
 import type { Store } from '../datastore/ports.js';
 import { Syncer, type SyncStatus } from '../datastore/syncer/index.js';
-import { RESOURCE_ROOT } from '../model/index.js';
+import { RESOURCE_ROOT, agentStatusKey } from '../model/index.js';
 import { IPAM_ROOT } from '../ipam/block/index.js';
 import { assignTunnelAddress, IpamService, releaseTunnelAddress } from '../ipam/service/index.js';
 import { ClusterState, computeDesired, type CalcContext, type DesiredDataplane } from '../calc/index.js';
@@ -256,6 +256,3 @@ export class Agent {
     }
   }
 }
-
-/** Where an agent reports its status (Calico: Felix's /calico/felix/v2/<region>/host/<node>/status). */
-export const agentStatusKey = (node: string): string => `/calico/felix/v2/no-region/host/${node}/status`;

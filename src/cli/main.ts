@@ -7,6 +7,7 @@ import { registerDeleteCommand } from './commands/delete.js';
 import { registerGetCommand } from './commands/get.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerIpamCommand } from './commands/ipam.js';
+import { registerNodeCommand } from './commands/node.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerWriteCommands } from './commands/write.js';
 import { addGlobalOptions, type GlobalOptions } from './context.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
   registerValidateCommand(program as unknown as Command<[], {}>);
   registerPolicyCommand(program);
   registerIpamCommand(program);
+  registerNodeCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

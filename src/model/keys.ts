@@ -28,3 +28,9 @@ export function parseResourceKey(key: string): { plural: string; namespace?: str
   if (parts.length === 3) return { plural: parts[0]!, namespace: parts[1]!, name: parts[2]! };
   return null;
 }
+
+/**
+ * Where a node's agent reports its status: Felix's status key, outside the resource tree so that
+ * writing it wakes no watcher of resources.
+ */
+export const agentStatusKey = (node: string): string => `/calico/felix/v2/no-region/host/${node}/status`;
