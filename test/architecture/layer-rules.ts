@@ -21,6 +21,8 @@ export const LAYERS: ReadonlyArray<readonly [room: string, layer: number]> = [
   ['bin', 6],
 ];
 const APPS = 5;
+/** Leaves import nothing of their own layer: the BGP codec stands alone (STYLE.md, gobgp's pkg/packet). */
+const LEAVES = new Set(['bgp/codec']);
 const PURE_MAX = 2;
 
 const IMPURE_MODULES = /^(node:)?(fs|fs\/promises|net|dgram|child_process|http|https|http2|dns|os|worker_threads|cluster|tls)$|^(better-sqlite3|etcd3)$/;
@@ -89,6 +91,7 @@ export function checkLayers(files: ReadonlyMap<string, string>): Violation[] {
       if (isTest) continue;
       if (tLayer === undefined) continue; // reported on the target itself
       if (tLayer > layer) v.push({ file, message: `imports ${spec} from a higher layer (${tLayer} > ${layer})` });
+      else if (LEAVES.has(room) && tLayer === layer) v.push({ file, message: `src/${room} is a leaf: it may not import ${spec} (same layer)` });
       else if (tLayer >= APPS && layer >= APPS && layer < 6) v.push({ file, message: `app imports another app: ${spec}` });
       if (hasIndex(tRoom) && !['index.ts', 'ports.ts'].includes(basename(target))) {
         v.push({ file, message: `imports ${spec}: enter src/${tRoom} through its index.ts` });

@@ -38,6 +38,8 @@ test('the checker catches each kind of violation', () => {
     ['src/mystery/q.ts', `export {};`],
     ['src/selector/s.ts', `import { p } from '../policy/p.js';`],
     ['src/policy/p.ts', `import { s } from '../selector/s.js'; // fine alone, but a cycle with selector`],
+    ['src/bgp/codec/c.ts', `import { r } from '../rib/index.js';`],
+    ['src/bgp/rib/index.ts', `export const r = 1;`],
   ]));
   const has = (file: string, re: RegExp): boolean => v.some((x) => x.file === file && re.test(x.message));
   assert.ok(has('src/lib/a.ts', /higher layer/), 'upward import');
@@ -48,6 +50,7 @@ test('the checker catches each kind of violation', () => {
   assert.ok(has('src/cli/c.ts', /through its index.ts/), 'bypassing a room index');
   assert.ok(has('src/mystery/q.ts', /not in the layer table/), 'unknown room');
   assert.ok(v.some((x) => /cycle/.test(x.message)), 'room cycle');
+  assert.ok(has('src/bgp/codec/c.ts', /is a leaf/), 'a leaf importing its own layer');
 });
 
 test('imports are found in every syntax and not in comments', () => {
