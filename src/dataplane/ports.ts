@@ -16,7 +16,8 @@ export interface Nft {
 export interface Route {
   /** A CIDR: `10.65.0.3/32`, `10.65.1.0/26`. */
   readonly dst: string;
-  readonly type: 'unicast' | 'blackhole';
+  /** `unreachable`/`prohibit` (added with the adapter) let a dump say what the kernel holds, so such a route is replaced, never mistaken for ours. */
+  readonly type: 'unicast' | 'blackhole' | 'unreachable' | 'prohibit';
   readonly dev?: string;
   readonly via?: string;
   /** `onlink`: the gateway is reachable on `dev` without a connected route (tunnels). */
@@ -67,7 +68,23 @@ export interface LinkInfo {
   readonly vxlan?: { readonly vni: number; readonly port: number; readonly local?: string; readonly parent?: string };
 }
 
-/** The kernel's routing, links, neighbours and FDB, as the agent needs them (iproute2 underneath). */
+/**
+ * One item of a write that the kernel refused: the iproute2 command line and its error text.
+ * (Added with the adapter: the fake and the real adapter must fail the same way.)
+ */
+export interface NetlinkFailure {
+  readonly command: string;
+  readonly error: string;
+}
+
+/**
+ * The kernel's routing, links, neighbours and FDB, as the agent needs them (iproute2 underneath).
+ *
+ * How writes fail: every item that can be applied is applied; then the call rejects with a
+ * TortieError `TORTIE_ERR_DATAPLANE_IPROUTE` whose `details.failures` is a `NetlinkFailure[]`.
+ * Removing something that is already gone is not a failure (deletes are idempotent). A malformed
+ * value rejects with `TORTIE_ERR_DATAPLANE_INVALID` before anything is written.
+ */
 export interface Netlink {
   /** The main table's routes with this protocol number. */
   routes(protocol: number): Promise<Route[]>;

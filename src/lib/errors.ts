@@ -96,6 +96,26 @@ export const ERRORS = {
     exit: 1, retryable: false,
     summary: 'nft refused or failed a transaction; nothing of that transaction was applied (the message shows nft\'s own error).',
   },
+  TORTIE_ERR_DATAPLANE_IPROUTE: {
+    exit: 1, retryable: false,
+    summary: 'The kernel (through iproute2) refused some route, link, neighbour or FDB changes; every other change of the batch was applied, and the message lists each refused command with the kernel\'s error.',
+  },
+  TORTIE_ERR_DATAPLANE_INVALID: {
+    exit: 1, retryable: false,
+    summary: 'A route, interface name, MAC, address or VXLAN setting handed to the dataplane is malformed; nothing was written to the kernel.',
+  },
+  TORTIE_ERR_DATAPLANE_SYSCTL: {
+    exit: 1, retryable: false,
+    summary: 'A kernel setting under /proc/sys could not be read or written (it does not exist, e.g. its interface is gone, or permission was denied); the message names the path.',
+  },
+  TORTIE_ERR_NODE_ADDRESS_NOT_FOUND: {
+    exit: 1, retryable: false,
+    summary: 'Node IP autodetection found no usable address with the configured method; the message names the method and the interfaces it looked at.',
+  },
+  TORTIE_ERR_NODE_AUTODETECT_INVALID: {
+    exit: 1, retryable: false,
+    summary: 'The node IP autodetection method is not one of first-found, interface=, skip-interface=, can-reach= or cidr=, or its regex, address or CIDR is malformed.',
+  },
   TORTIE_ERR_IPAM_CHECK_PROBLEMS: {
     exit: 1, retryable: false,
     summary: '`tortie ipam check` found problems (leaked addresses, inconsistent blocks, handles or affinities); they are listed above the error, and the exit status is 1 so scripts can tell.',

@@ -1,0 +1,56 @@
+// The Sysctl port over /proc/sys. Names may be slashed (`net/ipv4/conf/vxlan.tortie/proxy_arp`,
+// what the managers use) or dotted (`net.ipv4.ip_forward`, read the procps way, where '/' stands
+// for a '.' inside a name). A dotted name whose interface has dots (`net.ipv4.conf.vxlan.tortie.
+// proxy_arp`) is ambiguous; every split is tried and the one that exists wins.
+// /proc/sys/net shows the network namespace of the process that opens it, so to work on another
+// namespace run the process there (`ip netns exec`); see test/dataplane/sysctl-helper.ts.
+
+import { readFile, writeFile, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TortieError } from '../../lib/errors.js';
+import { sysctlCandidates, type Sysctl } from '../index.js';
+
+export interface SysctlFsOptions {
+  /** Defaults to /proc/sys; tests may point it at a scratch directory. */
+  readonly root?: string;
+}
+
+export class SysctlFs implements Sysctl {
+  private readonly root: string;
+
+  constructor(opts: SysctlFsOptions = {}) {
+    this.root = opts.root ?? '/proc/sys';
+  }
+
+  async read(path: string): Promise<string | null> {
+    const file = await this.resolve(path);
+    if (file === null) return null;
+    try {
+      return (await readFile(file, 'utf8')).trim();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null; // the interface went away between resolve and read
+      throw new TortieError('TORTIE_ERR_DATAPLANE_SYSCTL', `Cannot read sysctl ${path}: ${code ?? (e as Error).message}`, { path, errno: code }, { cause: e });
+    }
+  }
+
+  async write(path: string, value: string): Promise<void> {
+    const file = (await this.resolve(path)) ?? join(this.root, sysctlCandidates(path)[0]!);
+    try {
+      await writeFile(file, `${value}\n`, { flag: 'r+' }); // r+: never create a file under /proc/sys
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'it does not exist (is the interface gone?)' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EINVAL' ? `the kernel rejected the value "${value}"` : code ?? (e as Error).message;
+      throw new TortieError('TORTIE_ERR_DATAPLANE_SYSCTL', `Cannot write sysctl ${path}: ${why}`, { path, errno: code }, { cause: e });
+    }
+  }
+
+  private async resolve(path: string): Promise<string | null> {
+    const all = sysctlCandidates(path);
+    for (const c of all) {
+      const file = join(this.root, c);
+      try { await access(file); return file; } catch { /* try the next split */ }
+    }
+    return null;
+  }
+}
