@@ -7,8 +7,8 @@
 // last read; resync() re-reads the kernel (and forgets the nft tables, which are then replaced
 // whole), so the next apply repairs anything changed behind the agent's back.
 
-import type { DesiredDataplane } from '../calc/index.js';
-import type { Netlink, Nft, Sysctl } from './ports.js';
+import type { Ruleset } from '../policy/index.js';
+import type { FdbEntry, Neighbour, Netlink, Nft, Route, Sysctl, VxlanDevice } from './ports.js';
 import { applyKernelState } from './apply-order.js';
 import { NatProgrammer } from './nft/nat.js';
 import { PolicyProgrammer } from './nft/policy-programmer.js';
@@ -23,6 +23,16 @@ export interface DriverPorts {
   /** Records the pod MTU for the CNI plugin (e.g. /var/lib/tortie/mtu). */
   readonly writeMtu?: (mtu: number) => Promise<unknown>;
   readonly routeProtocol?: number;
+}
+
+/** What the node's kernel should hold (the calculation's DesiredDataplane fits it). */
+export interface DataplaneTarget {
+  readonly routes: readonly Route[];
+  readonly vxlan: { readonly device: VxlanDevice | null; readonly neighbours: readonly Neighbour[]; readonly fdb: readonly FdbEntry[] };
+  readonly workloadInterfaces: readonly string[];
+  readonly policy: Ruleset;
+  readonly nat: { readonly masquerade: readonly string[]; readonly pools: readonly string[] };
+  readonly podMtu: number;
 }
 
 export interface DriverReport {
@@ -45,7 +55,7 @@ export class DataplaneDriver {
     this.nat = new NatProgrammer(ports.nft);
   }
 
-  async apply(d: DesiredDataplane): Promise<DriverReport> {
+  async apply(d: DataplaneTarget): Promise<DriverReport> {
     const changes: string[] = [];
     const p = await this.policy.sync(d.policy);
     if (p.kind !== 'none') changes.push(`policy: ${p.kind} (${p.bytes} bytes)`);

@@ -22,4 +22,4 @@ export {
 } from './autodetect.js';
 export { FakeNetlink, PROTO_KERNEL, type FakeLinkSpec, type FakeNetlinkOptions } from './fake-netlink.js';
 export { FakeSysctl, type FakeSysctlOptions } from './fake-sysctl.js';
-export { DataplaneDriver, type DriverPorts, type DriverReport } from './driver.js';
+export { DataplaneDriver, type DriverPorts, type DriverReport, type DataplaneTarget } from './driver.js';
