@@ -86,6 +86,7 @@ export class Agent {
   private lastError: string | undefined;
   private lastBeat = performance.now();
   private tunnelBusy = false;
+  private retryPending = false;
   private stopped = false;
   private writtenStatus = '';
   private statusWrittenAt = -Infinity;
@@ -190,8 +191,11 @@ export class Agent {
       this.lastError = e instanceof Error ? e.message : String(e);
       this.o.metrics.applyErrors.inc({ stage: 'apply' });
       this.o.log.error({ err: this.lastError }, 'dataplane apply failed; retrying');
-      // Retry soon: the driver re-reads the kernel first so the retry starts from the truth.
-      setTimeout(() => { void this.resyncKernel(); }, 1000).unref();
+      // Retry soon (once): the driver re-reads the kernel first so the retry starts from the truth.
+      if (!this.retryPending) {
+        this.retryPending = true;
+        setTimeout(() => { this.retryPending = false; void this.resyncKernel(); }, 1000).unref();
+      }
     }
     this.o.metrics.endpoints.set(desired.workloadInterfaces.length);
     this.o.metrics.routes.set(desired.routes.length);

@@ -101,6 +101,10 @@ test('no encapsulation: via the node\'s address on the uplink, only when asked t
   const state = [res('IPPool', 'p', { cidr: '10.65.0.0/16' }), node('n1', '10.0.0.1/24'), node('n2', '10.0.0.2/24'), ...block('10.65.1.0/26', 'n2')];
   assert.deepEqual(desired(state).routes, [{ dst: '10.65.1.0/26', type: 'unicast', via: '10.0.0.2', dev: 'eth0' }]);
   assert.deepEqual(desired(state, { ...CTX, programNoEncapRoutes: false }).routes, []);
+  // A node behind a router cannot be reached unencapsulated: no route, and the node says why.
+  const far = desired([res('IPPool', 'p', { cidr: '10.65.0.0/16' }), node('n1', '10.0.0.1/24'), node('n9', '10.0.9.9/24'), ...block('10.65.9.0/26', 'n9')]);
+  assert.deepEqual(far.routes, []);
+  assert.match(far.problems.join(), /Node n9 \(10\.0\.9\.9\) is outside this node's subnet 10\.0\.0\.0\/24/);
   assert.equal(desired(state).podMtu, 1500);
 });
 

@@ -13,7 +13,7 @@
 //   natOutgoing pools       ──▶ masquerade set
 
 import { createHash } from 'node:crypto';
-import { cidrContainsIP, formatCIDR, parseCIDR, type CIDR, type IP } from '../lib/ip.js';
+import { cidrContainsIP, formatCIDR, networkOf, parseCIDR, type CIDR, type IP } from '../lib/ip.js';
 import type { IPPoolSpec, Resource } from '../model/index.js';
 import { buildSnapshot, compile, type Ruleset } from '../policy/index.js';
 import type { FdbEntry, Neighbour, Route, VxlanDevice } from '../dataplane/ports.js';
@@ -135,7 +135,13 @@ export function computeDesired(state: ClusterState, ctx: CalcContext): DesiredDa
       return ctx.ipipSupported ? { dst, type: 'unicast', via: ipText(to.ip), dev: IPIP_DEVICE, onlink: true } : null;
     }
     if (vx === 'CrossSubnet' || ip === 'CrossSubnet') return { dst, type: 'unicast', via: ipText(to.ip), dev: ctx.uplink, onlink: true };
-    return ctx.programNoEncapRoutes ? { dst, type: 'unicast', via: ipText(to.ip), dev: ctx.uplink } : null;
+    if (!ctx.programNoEncapRoutes) return null;
+    if (!same) {
+      // Unencapsulated, the packet would leave through our gateway, which knows nothing of pods.
+      problems.push(`Node ${to.name} (${ipText(to.ip)}) is outside this node's subnet ${formatCIDR({ ...me.cidr, address: networkOf(me.cidr) })}: pool ${pool?.name ?? '?'} has no encapsulation, so ${dst} cannot be routed to it directly — use vxlanMode/ipipMode CrossSubnet or Always, or BGP peering with the router`);
+      return null;
+    }
+    return { dst, type: 'unicast', via: ipText(to.ip), dev: ctx.uplink };
   };
 
   for (const [cidrText, block] of state.blocks) {

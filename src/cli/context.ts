@@ -2,7 +2,7 @@
 // name (flags > TORTIE_* environment > /etc/tortie/tortie.yaml), and closing it afterwards.
 
 import type { Command } from '@commander-js/extra-typings';
-import { describeDatastore, type DatastoreSettings } from '../datastore/config.js';
+import { describeDatastore, type DatastoreConfig, type DatastoreSettings } from '../datastore/config.js';
 import { loadDatastoreConfig, openStore } from '../datastore/connect/index.js';
 import { ResourceClient } from '../resources/index.js';
 
@@ -38,9 +38,14 @@ function settingsOf(g: GlobalOptions): DatastoreSettings {
   return s;
 }
 
+/** The datastore the global flags, TORTIE_* variables and config file name together. */
+export function datastoreConfig(g: GlobalOptions): DatastoreConfig {
+  return loadDatastoreConfig(settingsOf(g), process.env, g.config);
+}
+
 /** Runs `fn` with a resource client on the configured datastore, closing it afterwards. */
 export async function withResources<T>(g: GlobalOptions, fn: (client: ResourceClient, where: string) => Promise<T>): Promise<T> {
-  const config = loadDatastoreConfig(settingsOf(g), process.env, g.config);
+  const config = datastoreConfig(g);
   const store = await openStore(config);
   try {
     return await fn(new ResourceClient(store), describeDatastore(config));

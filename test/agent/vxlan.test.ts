@@ -1,0 +1,117 @@
+// Two nodes on one subnet and one behind a router, real agents, VXLAN / CrossSubnet / no encapsulation.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { GlobalNetworkPolicy, IPPool } from '../../src/model/index.js';
+import { AgentCluster, doc } from './cluster.js';
+
+const run = promisify(execFile);
+
+/** Polls `check` every 50 ms; returns the milliseconds it took to become true, or null. */
+async function within(ms: number, check: () => boolean | Promise<boolean>): Promise<number | null> {
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    if (await check()) return Math.round(performance.now() - start);
+    await sleep(50);
+  }
+  return null;
+}
+
+interface Route { dst: string; type?: string; dev?: string; gateway?: string; flags?: string[] }
+
+const isRoot = process.getuid?.() === 0;
+
+describe('agents program pod connectivity across nodes', { skip: isRoot ? false : 'needs root (network namespaces)' }, () => {
+  const c = new AgentCluster('av');
+  before(async () => {
+    await c.start([['n1', 'A', 1], ['n2', 'A', 2], ['n3', 'B', 3]], { vxlanMode: 'Always' });
+    await c.waitReady(['n1', 'n2', 'n3']);
+  });
+  after(async () => { await c.destroy(); });
+
+  it('VXLAN: pods ping each other on one node and across nodes, through the routes Calico would have', async () => {
+    const p1 = await c.addPod('p1', 'n1');
+    const p2 = await c.addPod('p2', 'n2');
+    const p3 = await c.addPod('p3', 'n1');
+    const p4 = await c.addPod('p4', 'n3');
+    assert.ok(await c.lab.pingUntil(p1.netns, p3.ip, 15_000), `same node: ${c.lab.agentLog('n1').slice(-2000)}`);
+    assert.ok(await c.lab.pingUntil(p1.netns, p2.ip, 15_000), 'across nodes over VXLAN');
+    assert.ok(await c.lab.pingUntil(p2.netns, p4.ip, 15_000), 'across subnets over VXLAN');
+    const routes = c.lab.ip('n1', '-j', 'route', 'show', 'proto', '80');
+    const r = JSON.parse(routes) as Array<{ dst: string; type?: string; dev?: string; gateway?: string; flags?: string[] }>;
+    assert.ok(r.some((x) => x.type === 'blackhole' && x.dst.endsWith('/26')), `a blackhole for n1's block: ${routes}`);
+    assert.ok(r.some((x) => x.dst === p1.ip && x.dev === p1.hostIface), `the /32 to p1: ${routes}`);
+    assert.ok(r.some((x) => x.dev === 'vxlan.tortie' && x.flags?.includes('onlink')), `VXLAN routes to other nodes: ${routes}`);
+    assert.match(c.lab.ip('n1', '-d', 'link', 'show', 'vxlan.tortie'), /vxlan id 4096 .*dstport 4789/);
+  });
+
+  it('policy applied through the datastore is enforced quickly, and traffic flows again once it is removed', async (t) => {
+    const p1 = c.lab.pods.get('p1')!, p2 = c.lab.pods.get('p2')!;
+    assert.ok(c.lab.ping(p1.netns, p2.ip));
+    await c.resources.apply([doc('projectcalico.org/v3', 'GlobalNetworkPolicy', 'deny-to-p2', { selector: "pod == 'p2'", ingress: [{ action: 'Deny' }] })]);
+    const denied = await within(10_000, () => !c.lab.ping(p1.netns, p2.ip, 0.2));
+    assert.notEqual(denied, null, 'the policy was never enforced');
+    t.diagnostic(`policy enforced ${denied} ms after the write (ping probes every ~200 ms)`);
+    await c.resources.delete([{ kind: GlobalNetworkPolicy, name: 'deny-to-p2' }]);
+    const allowed = await within(10_000, () => c.lab.ping(p1.netns, p2.ip, 0.2));
+    assert.notEqual(allowed, null, 'traffic did not come back');
+    t.diagnostic(`policy removed, traffic back after ${allowed} ms`);
+  });
+
+  it('CrossSubnet: the node in our subnet directly, the node behind the router over VXLAN', async () => {
+    const pool = await c.resources.get(IPPool, 'pool');
+    await c.resources.apply([{ ...pool, spec: { ...pool.spec, vxlanMode: 'CrossSubnet' } }]);
+    const p1 = c.lab.pods.get('p1')!, p2 = c.lab.pods.get('p2')!, p4 = c.lab.pods.get('p4')!;
+    const blockOf = (node: string): string => {
+      const r = JSON.parse(c.lab.ip(node, '-j', 'route', 'show', 'proto', '80', 'type', 'blackhole')) as Route[];
+      return r[0]!.dst;
+    };
+    const routes = (): Route[] => JSON.parse(c.lab.ip('n1', '-j', 'route', 'show', 'proto', '80')) as Route[];
+    const direct = await within(10_000, () => routes().some((r) => r.dst === blockOf('n2') && r.dev === 'eth0' && r.gateway === '10.99.1.2'));
+    assert.notEqual(direct, null, `n2's block should go directly via eth0: ${JSON.stringify(routes())}`);
+    assert.ok(routes().some((r) => r.dst === blockOf('n3') && r.dev === 'vxlan.tortie'), 'n3 is in another subnet: VXLAN');
+    assert.ok(await c.lab.pingUntil(p1.netns, p2.ip, 10_000), 'same subnet, unencapsulated');
+    assert.ok(await c.lab.pingUntil(p1.netns, p4.ip, 10_000), 'other subnet, VXLAN');
+  });
+
+  it('no encapsulation: routes to the other nodes\' blocks via their addresses on the uplink', async () => {
+    const pool = await c.resources.get(IPPool, 'pool');
+    await c.resources.apply([{ ...pool, spec: { ...pool.spec, vxlanMode: 'Never' } }]);
+    const p1 = c.lab.pods.get('p1')!, p2 = c.lab.pods.get('p2')!;
+    const plain = await within(10_000, () => {
+      const r = JSON.parse(c.lab.ip('n1', '-j', 'route', 'show', 'proto', '80')) as Route[];
+      return r.filter((x) => x.dev === 'vxlan.tortie').length === 0 && r.some((x) => x.gateway === '10.99.1.2' && !x.flags?.includes('onlink'));
+    });
+    assert.notEqual(plain, null, 'routes did not switch to unencapsulated');
+    assert.ok(await c.lab.pingUntil(p1.netns, p2.ip, 10_000));
+    // The VXLAN device goes once no pool needs it.
+    assert.notEqual(await within(10_000, () => !c.lab.ip('n1', 'link', 'show').includes('vxlan.tortie')), null, 'the VXLAN device was not removed');
+  });
+
+  it('agent restart: an established flow loses no packet; stale state is removed, drift repaired', async (t) => {
+    const p1 = c.lab.pods.get('p1')!, p2 = c.lab.pods.get('p2')!;
+    // A ping every 10 ms for ~8 s, across the kill and the restart of n1's agent.
+    const flow = run('ip', ['netns', 'exec', p1.netns, 'ping', '-i', '0.01', '-c', '800', '-W', '1', p2.ip]).then((r) => r.stdout, (e: { stdout?: string }) => e.stdout ?? '');
+    await sleep(1000);
+    await c.lab.stopAgent('n1', 'SIGKILL');
+    // While it is down: a stale route in its protocol (from "a previous run") and a route deleted by hand.
+    c.lab.ip('n1', 'route', 'add', '10.65.250.0/26', 'via', '10.99.1.2', 'proto', '80');
+    const victim = (JSON.parse(c.lab.ip('n1', '-j', 'route', 'show', 'proto', '80')) as Route[]).find((r) => r.gateway === '10.99.1.2' && r.dst !== '10.65.250.0/26')!;
+    await sleep(1000);
+    c.startAgent('n1');
+    await c.waitReady(['n1']);
+    const out = await flow;
+    const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+    assert.ok(m, out);
+    t.diagnostic(`flow across the restart: ${m[1]} sent, ${m[2]} received`);
+    assert.equal(m[2], m[1], `packets were lost: ${out.split('\n').slice(-4).join(' ')}`);
+    assert.notEqual(await within(10_000, () => !c.lab.ip('n1', 'route', 'show', 'proto', '80').includes('10.65.250.0/26')), null, 'the stale route stayed');
+    c.lab.ip('n1', 'route', 'del', victim.dst);
+    const back = await within(10_000, () => c.lab.ip('n1', 'route', 'show', 'proto', '80').includes(victim.dst));
+    assert.notEqual(back, null, `the route deleted by hand (${victim.dst}) did not come back`);
+    t.diagnostic(`route deleted by hand restored after ${back} ms (refresh interval 1 s)`);
+  });
+});
