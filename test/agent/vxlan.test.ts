@@ -1,7 +1,7 @@
 // Two nodes on one subnet and one behind a router, real agents, VXLAN / CrossSubnet / no encapsulation.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -114,4 +114,19 @@ describe('agents program pod connectivity across nodes', { skip: isRoot ? false 
     assert.notEqual(back, null, `the route deleted by hand (${victim.dst}) did not come back`);
     t.diagnostic(`route deleted by hand restored after ${back} ms (refresh interval 1 s)`);
   });
+
+  it('fail closed: a cali* interface with no WorkloadEndpoint gets nothing through, even with a route', async () => {
+    const p1 = c.lab.pods.get('p1')!;
+    // A pod wired by hand, with a host route, but never registered: the agent must not forward it.
+    const rogue = c.lab.addPod('rogue', 'n1', '10.65.254.7');
+    c.lab.ip('n1', 'route', 'add', '10.65.254.7/32', 'dev', rogue.hostIface, 'scope', 'link');
+    c.lab.ip('n1', 'link', 'set', rogue.hostIface, 'up');
+    execFileSyncQuiet(['ip', 'netns', 'exec', 'tt-av-n1', 'sysctl', '-qw', `net.ipv4.conf.${rogue.hostIface}.proxy_arp=1`]);
+    assert.equal(c.lab.ping(rogue.netns, p1.ip, 1), false, 'traffic from an unknown cali* interface was forwarded');
+    assert.equal(c.lab.ping(p1.netns, rogue.ip, 1), false, 'traffic to an unknown cali* interface was forwarded');
+  });
 });
+
+function execFileSyncQuiet(args: string[]): void {
+  execFileSync(args[0]!, args.slice(1), { stdio: 'ignore' });
+}

@@ -11,6 +11,14 @@ import { freePort } from './free-port.js';
 /** Files for a TLS etcd (client certificates required): see test/support/tls-certs.ts. */
 export interface EtcdTlsFiles { readonly ca: string; readonly serverCert: string; readonly serverKey: string }
 
+function healthyIn(netns: string, endpoint: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const p = spawn('ip', ['netns', 'exec', netns, 'etcdctl', '--endpoints', endpoint, '--command-timeout=1s', 'endpoint', 'health'], { stdio: 'ignore' });
+    p.on('exit', (code) => resolve(code === 0));
+    p.on('error', () => resolve(false));
+  });
+}
+
 export class EtcdServer {
   private proc: ChildProcess | null = null;
   private constructor(
@@ -19,27 +27,34 @@ export class EtcdServer {
     private readonly peerPort: number,
     private readonly metricsPort: number,
     private readonly tls?: EtcdTlsFiles,
+    /** Run inside this network namespace, listening on `host` (an address of that namespace). */
+    private readonly netns?: { readonly name: string; readonly host: string },
   ) {}
 
-  get endpoint(): string { return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.clientPort}`; }
+  private get host(): string { return this.netns?.host ?? '127.0.0.1'; }
 
-  static async start(opts: { tls?: EtcdTlsFiles } = {}): Promise<EtcdServer> {
+  get endpoint(): string { return `${this.tls ? 'https' : 'http'}://${this.host}:${this.clientPort}`; }
+
+  static async start(opts: { tls?: EtcdTlsFiles; netns?: { name: string; host: string } } = {}): Promise<EtcdServer> {
     const dir = mkdtempSync(join(tmpdir(), 'tt-etcd-'));
-    const s = new EtcdServer(dir, await freePort(), await freePort(), await freePort(), opts.tls);
+    // In a namespace of its own the default ports are free by construction.
+    const ports = opts.netns ? [2379, 2380, 2381] : [await freePort(), await freePort(), await freePort()];
+    const s = new EtcdServer(dir, ports[0]!, ports[1]!, ports[2]!, opts.tls, opts.netns);
     await s.launch();
     return s;
   }
 
   private async launch(): Promise<void> {
-    const c = this.endpoint, p = `http://127.0.0.1:${this.peerPort}`;
+    const c = this.endpoint, p = `http://${this.host}:${this.peerPort}`;
     const log = openSync(join(this.dataDir, 'etcd.log'), 'a');
     const tls = this.tls ? ['--cert-file', this.tls.serverCert, '--key-file', this.tls.serverKey, '--trusted-ca-file', this.tls.ca, '--client-cert-auth'] : [];
-    this.proc = spawn('etcd', [
+    const cmd = this.netns ? ['ip', 'netns', 'exec', this.netns.name, 'etcd'] : ['etcd'];
+    this.proc = spawn(cmd[0]!, [...cmd.slice(1),
       ...tls,
       '--name', 'tt', '--data-dir', join(this.dataDir, 'data'),
       '--listen-client-urls', c, '--advertise-client-urls', c,
       '--listen-peer-urls', p, '--initial-advertise-peer-urls', p, '--initial-cluster', `tt=${p}`,
-      '--listen-metrics-urls', `http://127.0.0.1:${this.metricsPort}`,
+      '--listen-metrics-urls', `http://${this.host}:${this.metricsPort}`,
       '--log-level', 'error',
     ], { stdio: ['ignore', log, log] });
     closeSync(log);
@@ -50,8 +65,13 @@ export class EtcdServer {
     while (Date.now() < deadline) {
       try {
         // The metrics listener serves /health over plain HTTP, also when clients must use TLS.
-        const r = await Promise.race([fetch(`http://127.0.0.1:${this.metricsPort}/health`), exited]);
-        if (r.ok && ((await r.json()) as { health?: string }).health === 'true') return;
+        if (this.netns) {
+          // Unreachable from here: ask from inside its namespace.
+          if (await Promise.race([healthyIn(this.netns.name, this.endpoint), exited])) return;
+        } else {
+          const r = await Promise.race([fetch(`http://127.0.0.1:${this.metricsPort}/health`), exited]);
+          if (r.ok && ((await r.json()) as { health?: string }).health === 'true') return;
+        }
       } catch (e) {
         if (String(e).includes('etcd exited')) throw e;
       }
