@@ -13,7 +13,7 @@
 import { isRetryable } from '../lib/errors.js';
 import type { Store } from '../datastore/ports.js';
 import { Syncer, type SyncStatus } from '../datastore/syncer/index.js';
-import { RESOURCE_ROOT, agentStatusKey } from '../model/index.js';
+import { RESOURCE_ROOT, agentStatusKey, endpointStatusKey } from '../model/index.js';
 import { IPAM_ROOT } from '../ipam/block/index.js';
 import { assignTunnelAddress, IpamService, releaseTunnelAddress } from '../ipam/service/index.js';
 import { ClusterState, computeDesired, type CalcContext, type DesiredDataplane } from '../calc/index.js';
@@ -86,6 +86,10 @@ export class Agent {
   private lastError: string | undefined;
   private lastBeat = performance.now();
   private tunnelBusy = false;
+  /** Endpoint status keys this agent has written (reported as programmed). */
+  private readonly endpointStatuses = new Set<string>();
+  private endpointStatusBusy = false;
+  private endpointStatusesSeeded = false;
   private retryPending = false;
   private stopped = false;
   private writtenStatus = '';
@@ -187,6 +191,7 @@ export class Agent {
       if (this.lastError) this.o.log.info({}, 'dataplane apply recovered');
       this.lastError = undefined;
       if (report.changes.length > 0) this.o.log.debug({ changes: report.changes }, 'dataplane programmed');
+      void this.writeEndpointStatuses();
     } catch (e) {
       this.lastError = e instanceof Error ? e.message : String(e);
       this.o.metrics.applyErrors.inc({ stage: 'apply' });
@@ -203,6 +208,43 @@ export class Agent {
     this.lastBeat = performance.now();
     void this.maintainTunnel(desired);
     void this.writeStatus();
+  }
+
+  /**
+   * After a successful apply, every local workload endpoint is reported `up` under its status key,
+   * and the keys of endpoints that left are removed. Writes happen in the background, in order.
+   */
+  private async writeEndpointStatuses(): Promise<void> {
+    if (this.endpointStatusBusy || this.stopped) return;
+    this.endpointStatusBusy = true;
+    try {
+      if (!this.endpointStatusesSeeded) {
+        // What an earlier run reported: removed below if those endpoints are gone.
+        const prefix = endpointStatusKey(this.o.nodeName, '', '').replace(/\/\/\/status$/, '/');
+        for (const kv of (await this.o.store.list(prefix)).items) this.endpointStatuses.add(kv.key);
+        this.endpointStatusesSeeded = true;
+      }
+      const want = new Map<string, object>();
+      for (const w of this.state.list('WorkloadEndpoint')) {
+        if (w.spec['node'] !== this.o.nodeName) continue;
+        want.set(endpointStatusKey(this.o.nodeName, w.metadata.namespace ?? 'default', w.metadata.name),
+          { status: 'up', interfaceName: w.spec['interfaceName'], ipNetworks: w.spec['ipNetworks'], programmedAt: new Date().toISOString() });
+      }
+      for (const [key, value] of want) {
+        if (this.endpointStatuses.has(key)) continue;
+        try { await this.o.store.create(key, value); } catch { /* already reported by an earlier run: keep it */ }
+        this.endpointStatuses.add(key);
+      }
+      for (const key of [...this.endpointStatuses]) {
+        if (want.has(key)) continue;
+        await this.o.store.delete(key).catch(() => {});
+        this.endpointStatuses.delete(key);
+      }
+    } catch (e) {
+      this.o.log.debug({ err: String(e) }, 'could not write endpoint statuses');
+    } finally {
+      this.endpointStatusBusy = false;
+    }
   }
 
   /** Re-reads the kernel and programs again (self-healing). */

@@ -34,3 +34,7 @@ export function parseResourceKey(key: string): { plural: string; namespace?: str
  * writing it wakes no watcher of resources.
  */
 export const agentStatusKey = (node: string): string => `/calico/felix/v2/no-region/host/${node}/status`;
+
+/** Where an agent reports one local workload endpoint as programmed (Felix's endpoint status). */
+export const endpointStatusKey = (node: string, namespace: string, name: string): string =>
+  `/calico/felix/v2/no-region/host/${node}/workload/${namespace}/${name}/status`;

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { GlobalNetworkPolicy, IPPool } from '../../src/model/index.js';
 import { AgentCluster, doc } from './cluster.js';
+import { TORTIE } from '../support/cluster-lab.js';
 
 const run = promisify(execFile);
 
@@ -46,6 +47,21 @@ describe('agents program pod connectivity across nodes', { skip: isRoot ? false 
     assert.ok(r.some((x) => x.dst === p1.ip && x.dev === p1.hostIface), `the /32 to p1: ${routes}`);
     assert.ok(r.some((x) => x.dev === 'vxlan.tortie' && x.flags?.includes('onlink')), `VXLAN routes to other nodes: ${routes}`);
     assert.match(c.lab.ip('n1', '-d', 'link', 'show', 'vxlan.tortie'), /vxlan id 4096 .*dstport 4789/);
+  });
+
+  it('reports: node status through the CLI, endpoint statuses, /readyz and /metrics', async () => {
+    const status = await run(process.execPath, [TORTIE, 'node', 'status', 'n1'], { env: { PATH: process.env['PATH'] ?? '', TORTIE_STORE_PATH: c.storePath, TORTIE_CONFIG: '/dev/null' } });
+    assert.match(status.stdout, /^Tortie agent on n1 is ready\./);
+    assert.match(status.stdout, /endpoints\s+2/);
+    const eps = (await c.store.list('/calico/felix/v2/no-region/host/n1/workload/default/')).items.map((kv) => kv.key);
+    assert.equal(eps.length, 2, `endpoint statuses of n1's two pods: ${eps.join(', ')}`);
+    const fetchIn = async (path: string): Promise<string> => (await run('ip', ['netns', 'exec', 'tt-av-n1', process.execPath, '-e',
+      `fetch('http://127.0.0.1:9099${path}').then(async (r) => { process.stdout.write(r.status + ' ' + await r.text()); })`])).stdout;
+    assert.match(await fetchIn('/readyz'), /^200 ready/);
+    assert.match(await fetchIn('/healthz'), /^200 ok/);
+    const metrics = await fetchIn('/metrics');
+    assert.match(metrics, /tortie_programming_latency_seconds_count \d+/);
+    assert.match(metrics, /tortie_local_endpoints 2/);
   });
 
   it('policy applied through the datastore is enforced quickly, and traffic flows again once it is removed', async (t) => {
