@@ -5,6 +5,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { GlobalNetworkPolicy, IPPool } from '../../src/model/index.js';
 import { AgentCluster, doc } from './cluster.js';
 import { TORTIE } from '../support/cluster-lab.js';
@@ -62,6 +64,17 @@ describe('agents program pod connectivity across nodes', { skip: isRoot ? false 
     const metrics = await fetchIn('/metrics');
     assert.match(metrics, /tortie_programming_latency_seconds_count \d+/);
     assert.match(metrics, /tortie_local_endpoints 2/);
+    // node diags, run on the node: a tarball with its kernel state and the agent's report.
+    const diags = await run('ip', ['netns', 'exec', 'tt-av-n1', process.execPath, TORTIE, 'node', 'diags', 'n1'], { env: { PATH: process.env['PATH'] ?? '', TORTIE_STORE_PATH: c.storePath, TORTIE_CONFIG: '/dev/null' } });
+    const tarball = /written to (\S+\.tar\.gz)/.exec(diags.stdout)![1]!;
+    try {
+      const ruleset = (await run('tar', ['-xzOf', tarball, '--wildcards', '*/nft-ruleset.txt'])).stdout;
+      assert.match(ruleset, /table inet tortie/);
+      const agentStatus = JSON.parse((await run('tar', ['-xzOf', tarball, '--wildcards', '*/agent-status.json'])).stdout) as { state: string };
+      assert.equal(agentStatus.state, 'ready');
+    } finally {
+      rmSync(dirname(tarball), { recursive: true, force: true });
+    }
   });
 
   it('policy applied through the datastore is enforced quickly, and traffic flows again once it is removed', async (t) => {

@@ -1,8 +1,11 @@
 // node status [NODE] [-o json]: what the node's agent last reported — health, datastore, what it
 // programmed, and the problems it could not solve (e.g. "IPIP unavailable: kernel lacks ipip").
 
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Command } from '@commander-js/extra-typings';
 import { TortieError, isTortieError } from '../../lib/errors.js';
 import { Node, agentStatusKey } from '../../model/index.js';
@@ -20,8 +23,20 @@ function ago(iso: string | undefined, now: number): string {
   return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
 }
 
+const run = promisify(execFile);
+
+/** What `node diags` collects from the kernel (calicoctl node diags' list, for nftables). */
+const DIAG_COMMANDS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['date', ['date', '-u']], ['hostname', ['hostname']],
+  ['ip-route-4', ['ip', '-4', 'route', 'show', 'table', 'all']], ['ip-route-6', ['ip', '-6', 'route', 'show', 'table', 'all']],
+  ['ip-addr', ['ip', 'addr']], ['ip-link', ['ip', '-d', 'link']], ['ip-neigh', ['ip', 'neigh']], ['ip-rule', ['ip', 'rule']],
+  ['bridge-fdb', ['bridge', 'fdb', 'show']], ['nft-ruleset', ['nft', 'list', 'ruleset']],
+  ['sysctl-net', ['sysctl', 'net.ipv4.ip_forward', 'net.ipv4.conf.all.rp_filter']], ['ss', ['ss', '-anp']],
+  ['conntrack-count', ['conntrack', '-C']],
+];
+
 export function registerNodeCommand(program: Command<[], GlobalOptions>): void {
-  const node = program.command('node').description('node operations: status');
+  const node = program.command('node').description('node operations: status, diags');
   node.command('status').description("show what a node's agent last reported")
     .argument('[node]', `node name (default: ${NODENAME_FILE}, else the hostname)`)
     .option('-o, --output <format>', 'text | json', 'text')
@@ -63,5 +78,45 @@ export function registerNodeCommand(program: Command<[], GlobalOptions>): void {
         process.stdout.write(`${lines.join('\n')}\n`);
         if (stale || st['state'] !== 'ready') process.exitCode = 1;
       });
+    });
+
+  node.command('diags').description('collect routes, links, nft ruleset, agent status and logs into a tarball for a bug report')
+    .argument('[node]', `node name (default: ${NODENAME_FILE}, else the hostname)`)
+    .option('--log-file <file...>', 'agent log files to include')
+    .action(async (name, opts, c) => {
+      const nodeName = name ?? defaultNode();
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+      const dir = mkdtempSync(join(tmpdir(), 'tortie-diags-'));
+      const root = join(dir, `diags-${stamp}`);
+      const notes: string[] = [];
+      await run('mkdir', ['-p', root]);
+      for (const [file, cmd] of DIAG_COMMANDS) {
+        try {
+          const r = await run(cmd[0]!, cmd.slice(1), { maxBuffer: 64 * 1024 * 1024 });
+          writeFileSync(join(root, `${file}.txt`), r.stdout);
+        } catch (e) {
+          notes.push(`${cmd.join(' ')}: ${(e as Error).message.split('\n')[0]}`);
+        }
+      }
+      try {
+        await withResources(c.optsWithGlobals() as GlobalOptions, async (client) => {
+          const kv = await client.store.get(agentStatusKey(nodeName)).catch(() => null);
+          writeFileSync(join(root, 'agent-status.json'), JSON.stringify(kv?.value ?? null, null, 2));
+          const n = await client.get(Node, nodeName).catch(() => null);
+          writeFileSync(join(root, 'node.json'), JSON.stringify(n, null, 2));
+          const eps = await client.store.list(agentStatusKey(nodeName).replace(/status$/, 'workload/'));
+          writeFileSync(join(root, 'endpoint-statuses.json'), JSON.stringify(eps.items.map((kv) => ({ key: kv.key, value: kv.value })), null, 2));
+        });
+      } catch (e) {
+        notes.push(`datastore: ${(e as Error).message}`);
+      }
+      for (const f of opts.logFile ?? []) {
+        try { copyFileSync(f, join(root, basename(f))); } catch (e) { notes.push(`${f}: ${(e as Error).message}`); }
+      }
+      writeFileSync(join(root, 'NOTES.txt'), notes.length ? `Could not collect:\n${notes.map((n) => `  ${n}`).join('\n')}\n` : 'Everything was collected.\n');
+      const tarball = join(dir, `diags-${stamp}.tar.gz`);
+      await run('tar', ['-czf', tarball, '-C', dir, `diags-${stamp}`]);
+      rmSync(root, { recursive: true, force: true });
+      process.stdout.write(`Diagnostics for ${nodeName} written to ${tarball}${notes.length ? ` (${notes.length} item(s) could not be collected: see NOTES.txt inside)` : ''}\n`);
     });
 }
