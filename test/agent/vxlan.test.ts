@@ -5,8 +5,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { GlobalNetworkPolicy, IPPool } from '../../src/model/index.js';
 import { AgentCluster, doc } from './cluster.js';
 import { TORTIE } from '../support/cluster-lab.js';
@@ -75,6 +75,20 @@ describe('agents program pod connectivity across nodes', { skip: isRoot ? false 
     } finally {
       rmSync(dirname(tarball), { recursive: true, force: true });
     }
+  });
+
+  it('start-up: the nodename and MTU files for the CNI; an address already in use is refused; IPIP is reported unavailable', async () => {
+    assert.equal(readFileSync(join(c.lab.stateDir, 'n1', 'nodename'), 'utf8'), 'n1\n');
+    assert.equal(readFileSync(join(c.lab.stateDir, 'n1', 'mtu'), 'utf8').trim(), '1450', 'a 1500-byte uplink minus VXLAN\'s 50');
+    const env = { PATH: process.env['PATH'] ?? '', TORTIE_STORE_PATH: c.storePath, TORTIE_CONFIG: '/dev/null' };
+    const imposter = await run('ip', ['netns', 'exec', 'tt-av-n2', process.execPath, TORTIE, 'agent', '--node', 'imposter', '--ip', '10.99.1.1/24', '--state-dir', join(c.lab.stateDir, 'imposter')], { env }).then(
+      () => ({ code: 0, stderr: '' }), (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? '' }));
+    assert.equal(imposter.code, 1, imposter.stderr);
+    assert.match(imposter.stderr, /TORTIE_ERR_NODE_ADDRESS_IN_USE\]: Node n1 already uses 10\.99\.1\.1/);
+    await c.resources.apply([doc('projectcalico.org/v3', 'IPPool', 'ipip', { cidr: '10.67.0.0/16', ipipMode: 'Always' })]);
+    const reported = await within(10_000, async () => (await run(process.execPath, [TORTIE, 'node', 'status', 'n1'], { env })).stdout.includes('IPIP unavailable: kernel lacks ipip'));
+    assert.notEqual(reported, null, 'tortie node status did not report the missing ipip module');
+    await c.resources.delete([{ kind: IPPool, name: 'ipip' }]);
   });
 
   it('policy applied through the datastore is enforced quickly, and traffic flows again once it is removed', async (t) => {
