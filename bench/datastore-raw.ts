@@ -11,23 +11,13 @@
 
 import Database from 'better-sqlite3';
 import type { Etcd3 } from 'etcd3';
+import { SCHEMA as STORE_SCHEMA } from '../src/datastore/sqlite/index.js';
 
+// The same tables and PRAGMAs as the store, so the comparison is of the layers, not the schema.
 const SCHEMA = `
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
-CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 0), rev INTEGER NOT NULL, compacted INTEGER NOT NULL);
-INSERT OR IGNORE INTO meta (id, rev, compacted) VALUES (0, 1, 0);
-CREATE TABLE IF NOT EXISTS kv (
-  key TEXT PRIMARY KEY, value TEXT NOT NULL,
-  create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS log (
-  rev INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, op TEXT NOT NULL,
-  value TEXT, create_rev INTEGER, version INTEGER,
-  prev_value TEXT, prev_mod_rev INTEGER, prev_create_rev INTEGER, prev_version INTEGER,
-  PRIMARY KEY (rev, seq)
-) WITHOUT ROWID;
-`;
+${STORE_SCHEMA}`;
 
 interface Row { value: string; create_rev: number; mod_rev: number; version: number }
 

@@ -1,1 +1,1 @@
-export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { SqliteStore, SCHEMA, type SqliteStoreOptions } from './sqlite-store.js';

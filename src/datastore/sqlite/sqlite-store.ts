@@ -41,7 +41,8 @@ interface Watcher {
   readonly queue: AsyncQueue<WatchEvent>;
 }
 
-const SCHEMA = `
+/** The store's tables (also used by bench/ to measure raw better-sqlite3 on the same shape). */
+export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 0), rev INTEGER NOT NULL, compacted INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (id, rev, compacted) VALUES (0, 1, 0);
 CREATE TABLE IF NOT EXISTS kv (
