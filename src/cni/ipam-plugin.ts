@@ -21,7 +21,7 @@ import { IpamService } from '../ipam/service/index.js';
 import { ResourceClient } from '../resources/index.js';
 import {
   CNI_ERR, CniError, errorResult, ipamResult, parseCniEnv, parseNetworkConfig, versionResult, type CniEnv, type IpamResultOptions,
-} from './protocol.js';
+} from './protocol/index.js';
 
 export const DEFAULT_NODENAME_FILE = '/var/lib/tortie/nodename';
 

@@ -13,6 +13,8 @@ export const LAYERS: ReadonlyArray<readonly [room: string, layer: number]> = [
   ['lib', 0],
   // The selector language sits with the model: validation checks selector syntax at write time.
   ['model', 1], ['datastore', 1], ['selector', 1],
+  // The CNI wire protocol is plain data: the agent's CNI server and the plugins both speak it.
+  ['cni/protocol', 1],
   ['policy', 2], ['ipam/block', 2], ['ipam/report', 2], ['calc', 2], ['bgp/codec', 2], ['bgp/fsm', 2], ['bgp/rib', 2],
   ['datastore/syncer', 3], ['resources', 3], ['ipam/service', 3], ['dataplane', 3],
   ['datastore/memory', 4], ['datastore/sqlite', 4], ['datastore/etcd', 4], ['datastore/connect', 4],
