@@ -137,6 +137,21 @@ export class Agent {
     await this.running;
   }
 
+  /**
+   * A datastore change this process made itself (the CNI server's WorkloadEndpoint): applied at
+   * once instead of after the watch's round trip. The watch delivers it again; the state ignores
+   * that, as the value is the same.
+   */
+  inject(key: string, value: unknown): void {
+    this.state.apply([{ key, value }]);
+    this.markDirty();
+  }
+
+  /** The MTU for pod interfaces: the uplink's minus the encapsulation in use. */
+  podMtu(): number {
+    return this.lastDesired?.podMtu ?? this.o.calc.hostMtu;
+  }
+
   live(): boolean {
     // The loop is alive when it is idle or has made progress within a minute.
     return this.running === null || performance.now() - this.lastBeat < 60_000;

@@ -19,7 +19,10 @@ import type { Store } from '../datastore/ports.js';
 import { ResourceClient } from '../resources/index.js';
 import { DataplaneDriver, detectNodeAddress, hostMtu, type NodeAddress } from '../dataplane/index.js';
 import { Iproute2Netlink, NftCli, SysctlFs, writeMtuFile } from '../dataplane/linux/index.js';
+import { IpamService } from '../ipam/service/index.js';
 import { Agent, type Logger } from './agent.js';
+import { CniHandler } from './cni/handler.js';
+import { startCniServer } from './cni/server.js';
 import { startHttp } from './http.js';
 import { AgentMetrics } from './metrics.js';
 import { ensureClusterInformation, registerNode } from './node-registration.js';
@@ -39,6 +42,8 @@ export interface AgentRunOptions {
   readonly logLevel: string;
   readonly programNoEncapRoutes: boolean;
   readonly version: string;
+  /** The CNI shim's socket; null: no CNI server. */
+  readonly cniSocket: string | null;
 }
 
 async function retrying<T>(log: Logger, what: string, fn: () => Promise<T>, stop: AbortSignal): Promise<T> {
@@ -87,8 +92,14 @@ export async function runAgent(o: AgentRunOptions): Promise<void> {
     });
     const http = await startHttp(o.healthPort, o.healthHost, agent, metrics);
     agent.start();
+    const cni = o.cniSocket === null ? null : await startCniServer(o.cniSocket, (env, stdin) => new CniHandler({
+      nodeName: o.nodeName, resources, ipam: new IpamService(store!, resources), sysctl: new SysctlFs(),
+      podMtu: () => agent.podMtu(), notReady: () => agent.notReady(), onEndpointWritten: (k, v) => agent.inject(k, v),
+    }).handle(env, stdin));
+    if (cni) log.info({ socket: o.cniSocket }, 'CNI server listening');
     log.info({ health: `http://${o.healthHost}:${o.healthPort}/readyz` }, 'agent running');
     await stopped;
+    cni?.close();
     http.close();
     await agent.stop();
   } catch (e) {

@@ -24,6 +24,7 @@ export function registerAgentCommand(program: Command<[], GlobalOptions>): void 
     .option('--refresh-interval <seconds>', 're-read and repair the kernel this often', seconds('refresh-interval'), 90)
     .option('--reporting-interval <seconds>', 'write the agent status at least this often', seconds('reporting-interval'), 30)
     .option('--log-level <level>', 'debug | info | warn | error', 'info')
+    .option('--cni-socket <path>', 'where the tortie CNI plugin reaches the agent ("none": no CNI server)', '/var/run/tortie/cni.sock')
     .option('--no-program-noencap-routes', 'leave routes of unencapsulated pools to BGP instead of programming them from the datastore')
     .action(async (opts, c) => {
       const port = Number(opts.healthPort);
@@ -36,6 +37,7 @@ export function registerAgentCommand(program: Command<[], GlobalOptions>): void 
         stateDir: opts.stateDir, healthHost: opts.healthHost, healthPort: port,
         refreshMs: opts.refreshInterval * 1000, reportingMs: opts.reportingInterval * 1000,
         logLevel: opts.logLevel, programNoEncapRoutes: opts.programNoencapRoutes, version: VERSION,
+        cniSocket: opts.cniSocket === 'none' ? null : opts.cniSocket,
       });
     }).exitOverride();
 }

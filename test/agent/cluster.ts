@@ -32,7 +32,10 @@ export class AgentCluster {
     this.storePath = join(this.dir.path, 'store.db');
   }
 
-  async start(nodes: Array<[string, 'A' | 'B', number]>, pool: Record<string, unknown>): Promise<void> {
+  private extraArgs: (node: string) => string[] = () => [];
+
+  async start(nodes: Array<[string, 'A' | 'B', number]>, pool: Record<string, unknown>, extraArgs?: (node: string) => string[]): Promise<void> {
+    if (extraArgs) this.extraArgs = extraArgs;
     this.lab.createRouter();
     for (const [name, subnet, host] of nodes) this.lab.addNode(name, subnet, host);
     this.store = new SqliteStore({ path: this.storePath });
@@ -46,7 +49,7 @@ export class AgentCluster {
   }
 
   startAgent(node: string): void {
-    this.lab.startAgent(node, { TORTIE_STORE_PATH: this.storePath }, ['--refresh-interval', '1', '--reporting-interval', '1', '--log-level', 'debug']);
+    this.lab.startAgent(node, { TORTIE_STORE_PATH: this.storePath }, ['--refresh-interval', '1', '--reporting-interval', '1', '--log-level', 'debug', ...this.extraArgs(node)]);
   }
 
   /** Waits until every named node has registered and reports "ready". */

@@ -125,3 +125,27 @@ export function ipamResult(cniVersion: string, addresses: readonly string[], opt
     ...(opts.routes && opts.routes.length > 0 ? { routes: opts.routes.map((r) => ({ ...r })) } : {}),
   };
 }
+
+export interface ResultInterface { readonly name: string; readonly mac: string; readonly sandbox?: string; readonly mtu?: number }
+export interface ResultIP { readonly address: string; readonly gateway?: string; readonly interface?: number }
+
+/** A main plugin's result in the version asked for (0.x: each IP carries `version`). */
+export function pluginResult(cniVersion: string, r: {
+  readonly interfaces: readonly ResultInterface[];
+  readonly ips: readonly ResultIP[];
+  readonly routes?: ReadonlyArray<{ readonly dst: string; readonly gw?: string }>;
+}): Record<string, unknown> {
+  const legacy = isLegacy(cniVersion);
+  return {
+    cniVersion,
+    interfaces: r.interfaces.map((i) => ({ name: i.name, mac: i.mac, ...(i.sandbox !== undefined ? { sandbox: i.sandbox } : {}), ...(i.mtu !== undefined && !legacy ? { mtu: i.mtu } : {}) })),
+    ips: r.ips.map((ip) => ({
+      ...(legacy ? { version: ip.address.includes(':') ? '6' : '4' } : {}),
+      address: ip.address,
+      ...(ip.gateway ? { gateway: ip.gateway } : {}),
+      ...(ip.interface !== undefined ? { interface: ip.interface } : {}),
+    })),
+    ...(r.routes && r.routes.length > 0 ? { routes: r.routes.map((x) => ({ ...x })) } : {}),
+    dns: {},
+  };
+}
