@@ -8,6 +8,7 @@ import { registerGetCommand } from './commands/get.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerIpamCommand } from './commands/ipam.js';
 import { registerNodeCommand } from './commands/node.js';
+import { registerCniCommand } from './commands/cni.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerWriteCommands } from './commands/write.js';
 import { addGlobalOptions, type GlobalOptions } from './context.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
   registerPolicyCommand(program);
   registerIpamCommand(program);
   registerNodeCommand(program);
+  registerCniCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
