@@ -48,21 +48,17 @@ function runWith(cmd: string, args: readonly string[], input?: string): Promise<
   });
 }
 
-async function batch(where: string, prefix: readonly string[], lines: readonly string[]): Promise<void> {
-  const cmd = [...prefix, 'ip', '-batch', '-'];
+/** One `ip -batch` run (JSON output, for a `link show` at the end); returns its stdout. */
+async function batch(where: string, prefix: readonly string[], lines: readonly string[]): Promise<string> {
+  const cmd = [...prefix, 'ip', '-j', '-batch', '-'];
   const r = await runWith(cmd[0]!, cmd.slice(1), `${lines.join('\n')}\n`);
   if (r.code !== 0) {
     throw new TortieError('TORTIE_ERR_DATAPLANE_IPROUTE', `Setting up the pod interface ${where} failed: ${r.stderr.trim() || `exit ${r.code}`}`, { lines });
   }
+  return r.stdout;
 }
 
 const nsenter = (netns: string): string[] => ['nsenter', `--net=${netns}`];
-
-/** `ipCmd`: how to run ip — `['ip']` on the host, `[...nsenter(ns), 'ip']` in the pod. */
-async function macOf(ipCmd: readonly string[], dev: string): Promise<string> {
-  const r = await runWith(ipCmd[0]!, [...ipCmd.slice(1), '-j', 'link', 'show', 'dev', dev]);
-  try { return (JSON.parse(r.stdout) as Array<{ address: string }>)[0]!.address; } catch { return ''; }
-}
 
 /**
  * Creates the pod's interface and the host's side of it; on any failure removes what it made, so
@@ -70,25 +66,27 @@ async function macOf(ipCmd: readonly string[], dev: string): Promise<string> {
  */
 export async function createPodInterface(s: PodInterfaceSpec, sysctl: Sysctl): Promise<PodInterface> {
   try {
-    // Host side, and the peer created directly inside the pod's namespace.
+    // Host side, the peer created directly inside the pod's namespace, and the host routes (the
+    // agent takes those over, under its own protocol, once it programs the endpoint; until then
+    // they let the pod be reached at once).
     await batch('on the host', [], [
       `link add ${s.hostIface} mtu ${s.mtu} type veth peer name ${s.podIface} mtu ${s.mtu} netns ${s.netns}`,
       `link set ${s.hostIface} address ${HOST_VETH_MAC}`,
       `link set ${s.hostIface} up`,
+      ...s.addresses.map((a) => `route replace ${a}/32 dev ${s.hostIface} scope link`),
     ]);
     for (const [path, value] of workloadSysctls(s.hostIface)) await sysctl.write(path, value);
-    await batch('in the pod', nsenter(s.netns), [
+    const shown = await batch('in the pod', nsenter(s.netns), [
       'link set lo up',
       ...s.addresses.map((a) => `addr add ${a}/32 dev ${s.podIface}`),
       `link set ${s.podIface} up`,
       `route add ${POD_GATEWAY} dev ${s.podIface} scope link`,
       `route add default via ${POD_GATEWAY} dev ${s.podIface}`,
+      `link show dev ${s.podIface}`,
     ]);
-    // The agent takes these over (its own protocol) once it programs the endpoint; until then they
-    // let the pod be reached at once.
-    await batch('on the host (routes)', [], s.addresses.map((a) => `route replace ${a}/32 dev ${s.hostIface} scope link`));
-    const [hostMac, podMac] = await Promise.all([macOf(['ip'], s.hostIface), macOf([...nsenter(s.netns), 'ip'], s.podIface)]);
-    return { hostMac: hostMac || HOST_VETH_MAC, podMac };
+    let podMac = '';
+    try { podMac = (JSON.parse(shown.trim().split('\n').pop() ?? '[]') as Array<{ address: string }>)[0]?.address ?? ''; } catch { /* left empty */ }
+    return { hostMac: HOST_VETH_MAC, podMac };
   } catch (e) {
     await deletePodInterface(s.hostIface).catch(() => {});
     throw e;
