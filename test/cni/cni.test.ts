@@ -148,6 +148,24 @@ describe('the tortie CNI plugin', { skip: isRoot ? false : 'needs root (network 
     execFileSync('ip', ['netns', 'del', 'tt-cn-hl']);
   });
 
+  it('labels and named ports from args.cni reach the WorkloadEndpoint; STATUS answers; GC releases what is not valid any more', async () => {
+    makeNetns('lbl');
+    const withMeta = conf('n1', { args: { cni: { labels: [{ key: 'app', value: 'web' }], ports: [{ name: 'http', port: 8080, protocol: 'tcp' }] } } }, '1.1.0');
+    const add = await cni('tortie', 'n1', podEnv('lbl', 'ADD'), withMeta);
+    assert.equal(add.code, 0, add.raw);
+    const wep = (await c.resources.list(WorkloadEndpoint, 'default')).find((w) => w.spec['pod'] === 'lbl')!;
+    assert.deepEqual(wep.metadata.labels, { app: 'web' });
+    assert.deepEqual(wep.spec['ports'], [{ name: 'http', port: 8080, protocol: 'TCP' }]);
+    assert.equal((await cni('tortie', 'n1', { CNI_COMMAND: 'STATUS' }, conf('n1', {}, '1.1.0'))).code, 0, 'STATUS: the agent is ready');
+    // GC with an empty list of valid attachments: everything of this network on the node goes.
+    const gc = await cni('tortie', 'n1', { CNI_COMMAND: 'GC' }, { ...conf('n1', {}, '1.1.0'), 'cni.dev/valid-attachments': [] });
+    assert.equal(gc.code, 0, gc.raw);
+    assert.equal((await c.resources.list(WorkloadEndpoint, 'default')).some((w) => w.spec['pod'] === 'lbl'), false);
+    assert.deepEqual(await c.ipam.ipsOfHandle('k8s-pod-network.cid-lbl'), []);
+    assert.doesNotMatch(c.lab.ip('n1', 'link', 'show'), /cali[0-9a-f]{11}/);
+    execFileSync('ip', ['netns', 'del', 'tt-cn-lbl']);
+  });
+
   it('bad config and environment get the spec\'s codes and leave nothing behind', async () => {
     makeNetns('bad');
     const cases: Array<[Record<string, string>, unknown, number, RegExp]> = [
