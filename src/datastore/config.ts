@@ -85,11 +85,13 @@ function parseEndpoints(raw: string): string[] {
     throw new TortieError('TORTIE_ERR_CONFIG_INVALID', 'etcd endpoints are empty: give --etcd-endpoints http://HOST:PORT[,…]');
   }
   for (const e of eps) {
+    // A unix socket (etcd's unix:// listener) reaches etcd from any network namespace of the host.
+    if (/^unix:\/\/\/\S+$/.test(e)) continue;
     let u: URL | null = null;
     try { u = new URL(e); } catch { /* reported below */ }
     if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname) {
       throw new TortieError('TORTIE_ERR_CONFIG_INVALID',
-        `etcd endpoint "${e}" is not a URL like http://127.0.0.1:2379 or https://etcd.example:2379`, { endpoint: e });
+        `etcd endpoint "${e}" is not a URL like http://127.0.0.1:2379, https://etcd.example:2379 or unix:///path/to/socket`, { endpoint: e });
     }
   }
   return eps;
