@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { isRetryable, isTortieError } from '../lib/errors.js';
+import { TortieError, isRetryable, isTortieError } from '../lib/errors.js';
 import { describeDatastore, type DatastoreConfig } from '../datastore/config.js';
 import { openStore } from '../datastore/connect/index.js';
 import type { Store } from '../datastore/ports.js';
@@ -56,6 +56,18 @@ async function retrying<T>(log: Logger, what: string, fn: () => Promise<T>, stop
   }
 }
 
+/** The interface that holds an address given with --ip (the uplink VXLAN and plain routes use). */
+async function givenAddress(netlink: Iproute2Netlink, cidr: string): Promise<NodeAddress> {
+  const ip = cidr.split('/')[0]!;
+  const link = (await netlink.links()).find((l) => l.addresses.some((a) => a.split('/')[0] === ip));
+  if (!link) {
+    throw new TortieError('TORTIE_ERR_NODE_ADDRESS_NOT_FOUND', `--ip ${cidr}: no interface of this host has ${ip}; give an address of this node (with its prefix length)`, { address: cidr });
+  }
+  const onLink = link.addresses.find((a) => a.split('/')[0] === ip)!;
+  if (!cidr.includes('/')) return { address: onLink, iface: link.name };
+  return { address: cidr, iface: link.name };
+}
+
 export async function runAgent(o: AgentRunOptions): Promise<void> {
   const log: Logger = pino({ level: o.logLevel, base: { node: o.nodeName } }, pino.destination(2));
   const stop = new AbortController();
@@ -69,7 +81,7 @@ export async function runAgent(o: AgentRunOptions): Promise<void> {
   try {
     store = await retrying(log, 'opening the datastore', () => openStore(o.datastore), stop.signal);
     const resources = new ResourceClient(store);
-    const address: NodeAddress = o.ip ? { address: o.ip, iface: (await netlink.routeGet(o.ip.split('/')[0]!))?.dev ?? 'eth0' } : await detectNodeAddress(netlink, o.ipAutodetectionMethod);
+    const address: NodeAddress = o.ip ? await givenAddress(netlink, o.ip) : await detectNodeAddress(netlink, o.ipAutodetectionMethod);
     log.info({ address: address.address, uplink: address.iface }, 'node address');
     await retrying(log, 'registering the node', () => registerNode(resources, o.nodeName, address.address), stop.signal);
     await retrying(log, 'writing ClusterInformation', () => ensureClusterInformation(resources, o.version, randomUUID()), stop.signal);

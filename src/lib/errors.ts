@@ -136,6 +136,26 @@ export const ERRORS = {
     exit: 1, retryable: false,
     summary: 'The agent detected a node address another Node resource already uses; it refuses to start rather than break routing for both.',
   },
+  TORTIE_ERR_BGP_CONFIG_INVALID: {
+    exit: 1, retryable: false,
+    summary: 'The BGP speaker was given an unusable configuration (no IPv4 router ID, peers before the speaker\'s own settings); the message names the field.',
+  },
+  TORTIE_ERR_BGP_SOCKOPT: {
+    exit: 1, retryable: false,
+    summary: 'A BGP socket option could not be set: a TCP MD5 password (longer than 80 bytes, or TCP_MD5SIG unsupported here) or TTL security (IP_MINTTL); the session is not started unprotected.',
+  },
+  TORTIE_ERR_BGP_NOT_RUNNING: {
+    exit: 1, retryable: false,
+    summary: 'The node\'s agent runs without its BGP speaker (start it with --bgp) or has not reported its BGP routes yet.',
+  },
+  TORTIE_ERR_LAB_NOT_FOUND: {
+    exit: 1, retryable: false,
+    summary: 'The lab, or a pod or node named in it, does not exist (tortie lab status lists what there is).',
+  },
+  TORTIE_ERR_LAB_FAILED: {
+    exit: 1, retryable: false,
+    summary: 'Building or running part of a lab failed (a namespace, an agent, a plugin call); the message says which step, and lab down removes what was made.',
+  },
   TORTIE_ERR_INTERNAL_BUG: {
     exit: 3, retryable: false,
     summary: 'A bug in Tortie: an invariant was broken. Please report it with the message.',
