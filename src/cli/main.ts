@@ -8,6 +8,7 @@ import { registerGetCommand } from './commands/get.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerIpamCommand } from './commands/ipam.js';
 import { registerNodeCommand } from './commands/node.js';
+import { registerBgpCommand } from './commands/bgp.js';
 import { registerCniCommand } from './commands/cni.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerWriteCommands } from './commands/write.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
   registerPolicyCommand(program);
   registerIpamCommand(program);
   registerNodeCommand(program);
+  registerBgpCommand(program);
   registerCniCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
@@ -41,7 +43,8 @@ export async function run(argv: readonly string[], program = buildProgram()): Pr
   for (const c of program.commands) c.configureOutput(quiet);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    // Commands that answer with a status (lab ping/probe, node status, ipam check) set exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
