@@ -19,6 +19,7 @@ import { assignTunnelAddress, IpamService, releaseTunnelAddress } from '../ipam/
 import { ClusterState, computeDesired, type CalcContext, type DesiredDataplane } from '../calc/index.js';
 import type { ResourceClient } from '../resources/index.js';
 import type { AgentMetrics } from './metrics.js';
+import type { AgentBgp, AgentBgpStatus } from './bgp.js';
 
 export interface ApplyReport {
   /** Per stage, what was written: `routes: +3 -1`, `policy: elements`. */
@@ -54,6 +55,8 @@ export interface AgentOptions {
   readonly version: string;
   /** How often the status is written even when unchanged (Felix: reportingInterval 30 s). */
   readonly reportingMs?: number;
+  /** The BGP speaker's side (`--bgp`): its learned routes feed the calculation. */
+  readonly bgp?: AgentBgp;
 }
 
 export interface AgentStatus {
@@ -67,6 +70,8 @@ export interface AgentStatus {
   readonly policies: number;
   readonly problems: readonly string[];
   readonly version: string;
+  /** Peers, their sessions and prefix counts (`tortie node status`), with `--bgp`. */
+  readonly bgp?: AgentBgpStatus;
 }
 
 export class Agent {
@@ -119,6 +124,7 @@ export class Agent {
         },
       },
     });
+    o.bgp?.onChange(() => this.markDirty());
   }
 
   start(): void {
@@ -135,6 +141,7 @@ export class Agent {
     if (this.report) clearInterval(this.report);
     await this.syncer.stop();
     await this.running;
+    await this.o.bgp?.stop();
   }
 
   /**
@@ -174,6 +181,7 @@ export class Agent {
       endpoints: d?.workloadInterfaces.length ?? 0, routes: d?.routes.length ?? 0,
       policies: this.state.list('NetworkPolicy').length + this.state.list('GlobalNetworkPolicy').length,
       problems: d?.problems ?? [], version: this.o.version,
+      ...(this.o.bgp ? { bgp: this.o.bgp.status() } : {}),
     };
   }
 
@@ -196,7 +204,8 @@ export class Agent {
     const since = this.dirtySince;
     this.dirtySince = null;
     this.lastBeat = performance.now();
-    const desired = computeDesired(this.state, this.o.calc);
+    this.o.bgp?.sync(this.state);
+    const desired = computeDesired(this.state, this.o.calc, this.o.bgp?.input());
     this.lastDesired = desired;
     try {
       const report = await this.o.driver.apply(desired);

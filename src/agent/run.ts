@@ -20,7 +20,9 @@ import { ResourceClient } from '../resources/index.js';
 import { DataplaneDriver, detectNodeAddress, hostMtu, type NodeAddress } from '../dataplane/index.js';
 import { Iproute2Netlink, NftCli, SysctlFs, writeMtuFile } from '../dataplane/linux/index.js';
 import { IpamService } from '../ipam/service/index.js';
+import { BgpSpeaker } from '../bgp/speaker/index.js';
 import { Agent, type Logger } from './agent.js';
+import { AgentBgp } from './bgp.js';
 import { CniHandler } from './cni/handler.js';
 import { startCniServer } from './cni/server.js';
 import { startHttp } from './http.js';
@@ -44,6 +46,10 @@ export interface AgentRunOptions {
   readonly version: string;
   /** The CNI shim's socket; null: no CNI server. */
   readonly cniSocket: string | null;
+  /** Run the BGP speaker; unencapsulated (and, if configured, IPIP) routes then come from it. */
+  readonly bgp?: boolean;
+  /** Where BGP passwords are read from: `<dir>/<secret name>/<key>`. */
+  readonly bgpSecretDir?: string;
 }
 
 async function retrying<T>(log: Logger, what: string, fn: () => Promise<T>, stop: AbortSignal): Promise<T> {
@@ -97,8 +103,11 @@ export async function runAgent(o: AgentRunOptions): Promise<void> {
       netlink, sysctl: new SysctlFs(), nft: new NftCli(),
       writeMtu: (m) => writeMtuFile(m, join(o.stateDir, 'mtu')),
     });
+    // --bgp: the speaker runs in this process; its learned routes feed the calculation (agent/bgp.ts).
+    const bgp = o.bgp ? new AgentBgp({ nodeName: o.nodeName, speaker: new BgpSpeaker({ log }), store, log, ...(o.bgpSecretDir ? { secretDir: o.bgpSecretDir } : {}) }) : undefined;
+    if (bgp) metrics.bgpPeers = () => bgp.status().peers;
     const agent = new Agent({
-      nodeName: o.nodeName, store, resources, driver, metrics, log, version: o.version,
+      nodeName: o.nodeName, store, resources, driver, metrics, log, version: o.version, ...(bgp ? { bgp } : {}),
       refreshMs: o.refreshMs, reportingMs: o.reportingMs,
       calc: { nodeName: o.nodeName, uplink: address.iface, hostMtu: mtu.mtu, ipipSupported, programNoEncapRoutes: o.programNoEncapRoutes },
     });

@@ -26,6 +26,8 @@ export function registerAgentCommand(program: Command<[], GlobalOptions>): void 
     .option('--log-level <level>', 'debug | info | warn | error', 'info')
     .option('--cni-socket <path>', 'where the tortie CNI plugin reaches the agent ("none": no CNI server)', '/var/run/tortie/cni.sock')
     .option('--no-program-noencap-routes', 'leave routes of unencapsulated pools to BGP instead of programming them from the datastore')
+    .option('--bgp', 'run the BGP speaker (mesh, route reflectors, BGPPeers); routes of unencapsulated pools then come from BGP')
+    .option('--bgp-secret-dir <dir>', 'BGP passwords: <dir>/<secret name>/<key>, as a Kubernetes secret volume is laid out')
     .action(async (opts, c) => {
       const port = Number(opts.healthPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TortieError('TORTIE_ERR_CLI_USAGE', `--health-port must be a port number, not "${opts.healthPort}"`);
@@ -38,6 +40,7 @@ export function registerAgentCommand(program: Command<[], GlobalOptions>): void 
         refreshMs: opts.refreshInterval * 1000, reportingMs: opts.reportingInterval * 1000,
         logLevel: opts.logLevel, programNoEncapRoutes: opts.programNoencapRoutes, version: VERSION,
         cniSocket: opts.cniSocket === 'none' ? null : opts.cniSocket,
+        bgp: opts.bgp === true, ...(opts.bgpSecretDir ? { bgpSecretDir: opts.bgpSecretDir } : {}),
       });
     }).exitOverride();
 }

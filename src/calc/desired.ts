@@ -13,8 +13,8 @@
 //   natOutgoing pools       ──▶ masquerade set
 
 import { createHash } from 'node:crypto';
-import { cidrContainsIP, formatCIDR, networkOf, parseCIDR, type CIDR, type IP } from '../lib/ip.js';
-import type { IPPoolSpec, Resource } from '../model/index.js';
+import { cidrContainsIP, formatCIDR, networkOf, parseCIDR, parseIP, type CIDR, type IP } from '../lib/ip.js';
+import type { ClusterRouteMode, IPPoolSpec, Resource } from '../model/index.js';
 import { buildSnapshot, compile, type Ruleset } from '../policy/index.js';
 import type { FdbEntry, Neighbour, Route, VxlanDevice } from '../dataplane/ports.js';
 import type { ClusterState } from './cluster-state.js';
@@ -37,6 +37,18 @@ export interface CalcContext {
   readonly vxlanVni?: number;
   readonly vxlanPort?: number;
   readonly interfacePrefix?: string;
+}
+
+/**
+ * Routes learned by the BGP speaker (`tortie agent --bgp`). The pools BGP owns
+ * (programClusterRoutes: no-encap by default, IPIP when Enabled) are then programmed from these
+ * instead of from the datastore; VXLAN pools never are (calico.md §7, ownership matrix).
+ */
+export interface BgpRoutesInput {
+  /** False until the speaker's first complete table after start (graceful restart): the datastore stands in meanwhile. */
+  readonly converged: boolean;
+  readonly routes: ReadonlyArray<{ readonly prefix: string; readonly nextHop: string }>;
+  readonly programClusterRoutes: ClusterRouteMode;
 }
 
 export interface DesiredDataplane {
@@ -92,7 +104,7 @@ function poolsOf(state: ClusterState): Pool[] {
   }).sort((a, b) => b.cidr.prefix - a.cidr.prefix); // most specific first
 }
 
-export function computeDesired(state: ClusterState, ctx: CalcContext): DesiredDataplane {
+export function computeDesired(state: ClusterState, ctx: CalcContext, bgp?: BgpRoutesInput): DesiredDataplane {
   const problems: string[] = [];
   const prefix = ctx.interfacePrefix ?? 'cali';
   const nodes = new Map(state.list('Node').map((r) => [r.metadata.name, nodeInfo(r)] as const));
@@ -103,6 +115,13 @@ export function computeDesired(state: ClusterState, ctx: CalcContext): DesiredDa
   const vxlanWanted = pools.some((p) => p.spec.vxlanMode !== 'Never' && !p.spec.disabled);
   const ipipWanted = pools.some((p) => p.spec.ipipMode !== 'Never' && !p.spec.disabled);
   if (ipipWanted && !ctx.ipipSupported) problems.push('IPIP unavailable: kernel lacks ipip (routes of IPIP pools to other nodes are not programmed)');
+
+  /** Whether the BGP speaker programs this pool's routes (blocks outside every pool count as unencapsulated). */
+  const bgpOwns = (pool: Pool | undefined): boolean => {
+    if (!bgp || (pool && pool.spec.vxlanMode !== 'Never')) return false;
+    const m = bgp.programClusterRoutes;
+    return pool && pool.spec.ipipMode !== 'Never' ? m === 'Enabled' || m === 'EnabledIPIPOnly' : m === 'Enabled' || m === 'EnabledNoEncapOnly';
+  };
 
   const routes = new Map<string, Route>();
   const add = (r: Route): void => { routes.set(r.dst, r); };
@@ -124,6 +143,8 @@ export function computeDesired(state: ClusterState, ctx: CalcContext): DesiredDa
   /** The route that takes `dst` to node `to`, by the encapsulation of `pool`; null if it cannot be made. */
   const towards = (dst: string, to: NodeInfo, pool: Pool | undefined): Route | null => {
     if (!to.ip || !me?.cidr) return null;
+    const owned = bgpOwns(pool);
+    if (owned && bgp!.converged) return null; // learned over BGP instead (below)
     const same = cidrContainsIP(me.cidr, to.ip);
     const vx = pool?.spec.vxlanMode ?? 'Never';
     const ip = pool?.spec.ipipMode ?? 'Never';
@@ -135,7 +156,7 @@ export function computeDesired(state: ClusterState, ctx: CalcContext): DesiredDa
       return ctx.ipipSupported ? { dst, type: 'unicast', via: ipText(to.ip), dev: IPIP_DEVICE, onlink: true } : null;
     }
     if (vx === 'CrossSubnet' || ip === 'CrossSubnet') return { dst, type: 'unicast', via: ipText(to.ip), dev: ctx.uplink, onlink: true };
-    if (!ctx.programNoEncapRoutes) return null;
+    if (!ctx.programNoEncapRoutes && !owned) return null;
     if (!same) {
       // Unencapsulated, the packet would leave through our gateway, which knows nothing of pods.
       problems.push(`Node ${to.name} (${ipText(to.ip)}) is outside this node's subnet ${formatCIDR({ ...me.cidr, address: networkOf(me.cidr) })}: pool ${pool?.name ?? '?'} has no encapsulation, so ${dst} cannot be routed to it directly — use vxlanMode/ipipMode CrossSubnet or Always, or BGP peering with the router`);
@@ -171,6 +192,13 @@ export function computeDesired(state: ClusterState, ctx: CalcContext): DesiredDa
     });
   }
 
+  if (bgp?.converged && me?.cidr && me.ip) {
+    for (const l of bgp.routes) {
+      const r = learnedRoute(l, me.cidr, me.ip);
+      if (r && !routes.has(r.dst)) add(r);
+    }
+  }
+
   // VXLAN: our VTEP, and one neighbour + FDB entry per other node's VTEP.
   let device: VxlanDevice | null = null;
   const neighbours: Neighbour[] = [];
@@ -196,6 +224,34 @@ export function computeDesired(state: ClusterState, ctx: CalcContext): DesiredDa
     networkPolicies: state.list('NetworkPolicy'), globalNetworkPolicies: state.list('GlobalNetworkPolicy'),
     networkSets: state.list('NetworkSet'), globalNetworkSets: state.list('GlobalNetworkSet'),
   }), { isLocal: (e) => e.kind === 'WorkloadEndpoint' && localIfaces.has(e.interfaceName ?? ''), interfacePrefix: prefix });
+
+  /**
+   * A learned route as the kernel should have it, by the pool its prefix is in (BIRD's
+   * calico_kernel_programming): unencapsulated `via <next hop> dev <uplink>`, IPIP `via <next hop>
+   * dev tunl0 onlink`, CrossSubnet by the next hop's subnet; null when BGP does not own the pool.
+   */
+  function learnedRoute(l: { prefix: string; nextHop: string }, mine: CIDR, myIp: IP): Route | null {
+    const c = parseCIDR(l.prefix);
+    const nh = parseIP(l.nextHop);
+    if (!c || !nh || c.version !== 4 || nh.version !== 4) return null;
+    const dst = formatCIDR(c);
+    const pool = poolOf(c);
+    if (pool ? !bgpOwns(pool) : !bgpOwns(undefined)) return null;
+    // Never a route that covers our own address (a default route, our own subnet): it would cut the node off.
+    if (!pool && cidrContainsIP(c, myIp)) return null;
+    if (nh.value === myIp.value) return null;
+    const same = cidrContainsIP(mine, nh);
+    const ipip = pool?.spec.ipipMode ?? 'Never';
+    if (ipip === 'Always' || (ipip === 'CrossSubnet' && !same)) {
+      if (!ctx.ipipSupported) return null; // reported once above (IPIP unavailable)
+      return { dst, type: 'unicast', via: l.nextHop, dev: IPIP_DEVICE, onlink: true };
+    }
+    if (!same) {
+      problems.push(`BGP route ${dst} has next hop ${l.nextHop}, which is not on this node's subnet ${formatCIDR({ ...mine, address: networkOf(mine) })}: not programmed`);
+      return null;
+    }
+    return { dst, type: 'unicast', via: l.nextHop, dev: ctx.uplink };
+  }
 
   const enabled = pools.filter((p) => !p.spec.disabled);
   const encap = enabled.some((p) => p.spec.vxlanMode !== 'Never') ? VXLAN_OVERHEAD : enabled.some((p) => p.spec.ipipMode !== 'Never') ? IPIP_OVERHEAD : 0;

@@ -1,7 +1,8 @@
 export { API_VERSION, CALICO_API_VERSION, refOf, type Resource, type ObjectMeta } from './resource.js';
 export type { KindDef } from './kind.js';
 export { kindByName, kindByKind, allKinds } from './registry.js';
-export { resourceKey, kindPrefix, parseResourceKey, RESOURCE_ROOT, agentStatusKey, endpointStatusKey } from './keys.js';
+export { resourceKey, kindPrefix, parseResourceKey, RESOURCE_ROOT, agentStatusKey, endpointStatusKey, bgpRoutesKey } from './keys.js';
+export { durationMs } from './fields.js';
 export { validateDocument, type Validated } from './validate.js';
 export { formatIssue, type Issue } from './issues.js';
 export { parseManifest, type SourcedDocument } from './manifest.js';

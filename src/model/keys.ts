@@ -38,3 +38,6 @@ export const agentStatusKey = (node: string): string => `/calico/felix/v2/no-reg
 /** Where an agent reports one local workload endpoint as programmed (Felix's endpoint status). */
 export const endpointStatusKey = (node: string, namespace: string, name: string): string =>
   `/calico/felix/v2/no-region/host/${node}/workload/${namespace}/${name}/status`;
+
+/** Where an agent running the BGP speaker publishes its Loc-RIB for `tortie bgp routes`. */
+export const bgpRoutesKey = (node: string): string => `/calico/felix/v2/no-region/host/${node}/bgp/routes`;

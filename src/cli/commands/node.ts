@@ -10,6 +10,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { TortieError, isTortieError } from '../../lib/errors.js';
 import { Node, agentStatusKey } from '../../model/index.js';
 import { withResources, type GlobalOptions } from '../context.js';
+import { renderPeerTables, type PeerRow } from '../bgp-format.js';
 
 const NODENAME_FILE = '/var/lib/tortie/nodename';
 
@@ -34,6 +35,16 @@ const DIAG_COMMANDS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['sysctl-net', ['sysctl', 'net.ipv4.ip_forward', 'net.ipv4.conf.all.rp_filter']], ['ss', ['ss', '-anp']],
   ['conntrack-count', ['conntrack', '-C']],
 ];
+
+interface BgpReport { routerId: string; asNumber: number; listening: string | null; clusterId?: string; converged: boolean; learned?: number; peers: PeerRow[]; problems: string[] }
+
+/** calicoctl node status' BGP part, for Tortie's speaker. */
+function bgpSection(b: BgpReport | undefined, now: number): string[] {
+  if (!b) return ['The BGP speaker is not running (the agent was started without --bgp).'];
+  const head = `BGP speaker: router ID ${b.routerId}, AS ${b.asNumber}${b.clusterId ? `, route reflector (cluster ID ${b.clusterId})` : ''}, ` +
+    `${b.listening ? `listening on ${b.listening}` : 'not listening'}, ${b.learned ?? 0} learned route(s)${b.converged ? '' : ', initial table not complete yet'}.`;
+  return [head, ...b.problems.map((p) => `  - ${p}`), '', renderPeerTables(b.peers, new Date(now))];
+}
 
 export function registerNodeCommand(program: Command<[], GlobalOptions>): void {
   const node = program.command('node').description('node operations: status, diags');
@@ -75,6 +86,7 @@ export function registerNodeCommand(program: Command<[], GlobalOptions>): void {
         if (st['lastError']) lines.push(`  last error       ${String(st['lastError'])}`);
         const problems = (st['problems'] as string[] | undefined) ?? [];
         lines.push(problems.length === 0 ? '  problems         none' : `  problems\n${problems.map((p) => `    - ${p}`).join('\n')}`);
+        lines.push('', ...bgpSection(st['bgp'] as BgpReport | undefined, now));
         process.stdout.write(`${lines.join('\n')}\n`);
         if (stale || st['state'] !== 'ready') process.exitCode = 1;
       });
