@@ -74,7 +74,11 @@ function renderVerdict(v: IRVerdict): string {
   }
 }
 
-export function renderRule(r: IRRule): string {
+/** Packet counts to carry into a rebuilt table, by `counterKey(chain, rule index)`. */
+export type CarriedCounters = ReadonlyMap<string, { readonly packets: number; readonly bytes: number }>;
+export const counterKey = (chain: string, index: number): string => `${chain}#${index}`;
+
+export function renderRule(r: IRRule, carried?: { readonly packets: number; readonly bytes: number }): string {
   const parts = r.matches.map(renderMatch);
   if (r.mark) {
     const keep = (~r.mark.clear) >>> 0;
@@ -83,18 +87,19 @@ export function renderRule(r: IRRule): string {
       : `meta mark set meta mark & ${hex(keep)} | ${hex(r.mark.set)}`);
   }
   if (r.log !== undefined) parts.push(`log prefix "${r.log.replaceAll('"', "'")}: "`);
+  if (r.counter) parts.push(carried ? `counter packets ${carried.packets} bytes ${carried.bytes}` : 'counter');
   if (r.verdict) parts.push(renderVerdict(r.verdict));
   return `${parts.join(' ')}${comment(r.comment)}`;
 }
 
-function renderChain(c: IRChain): string {
+function renderChain(c: IRChain, carried?: CarriedCounters): string {
   const head = c.hook ? `    type filter hook ${c.hook} priority filter; policy accept;\n` : '';
-  return `  chain ${c.name} {${comment(c.comment) ? `\n   ${comment(c.comment)}` : ''}\n${head}${c.rules.map((r) => `    ${renderRule(r)}\n`).join('')}  }\n`;
+  return `  chain ${c.name} {${comment(c.comment) ? `\n   ${comment(c.comment)}` : ''}\n${head}${c.rules.map((r, i) => `    ${renderRule(r, carried?.get(counterKey(c.name, i)))}\n`).join('')}  }\n`;
 }
 
-/** The whole table, replacing whatever was there, as one transaction. */
-export function renderRuleset(r: Ruleset, table = TABLE): string {
-  return `table ${FAMILY} ${table} {}\ndelete table ${FAMILY} ${table}\ntable ${FAMILY} ${table} {\n${r.sets.map(renderSet).join('')}${r.maps.map(renderMap).join('')}${r.chains.map(renderChain).join('')}}\n`;
+/** The whole table, replacing whatever was there, as one transaction; `carried` keeps rules' packet counts. */
+export function renderRuleset(r: Ruleset, table = TABLE, carried?: CarriedCounters): string {
+  return `table ${FAMILY} ${table} {}\ndelete table ${FAMILY} ${table}\ntable ${FAMILY} ${table} {\n${r.sets.map(renderSet).join('')}${r.maps.map(renderMap).join('')}${r.chains.map((c) => renderChain(c, carried)).join('')}}\n`;
 }
 
 /** Element changes only; null when the diff needs the whole table replaced (or nothing). */

@@ -45,11 +45,11 @@ function ruleChain(name: string, rules: readonly ParsedRule[], sets: SetRegistry
     const tag = `rule ${r.index}: ${r.action}`;
     for (const matches of ruleVariants(r, sets)) {
       switch (r.action) {
-        case 'Allow': out.push({ matches, mark: { clear: 0, set: MARK_ACCEPT }, verdict: { kind: 'return' }, comment: tag }); break;
-        case 'Deny': out.push({ matches, verdict: { kind: 'drop' }, comment: tag }); break;
+        case 'Allow': out.push({ matches, mark: { clear: 0, set: MARK_ACCEPT }, counter: true, verdict: { kind: 'return' }, comment: tag }); break;
+        case 'Deny': out.push({ matches, counter: true, verdict: { kind: 'drop' }, comment: tag }); break;
         // Pass: on to the next tier; in a profile, on to the next profile.
-        case 'Pass': out.push(inProfile ? { matches, verdict: { kind: 'return' }, comment: tag } : { matches, mark: { clear: 0, set: MARK_PASS }, verdict: { kind: 'return' }, comment: tag }); break;
-        case 'Log': out.push({ matches, log: logPrefix, comment: tag }); break;
+        case 'Pass': out.push(inProfile ? { matches, counter: true, verdict: { kind: 'return' }, comment: tag } : { matches, mark: { clear: 0, set: MARK_PASS }, counter: true, verdict: { kind: 'return' }, comment: tag }); break;
+        case 'Log': out.push({ matches, counter: true, log: logPrefix, comment: tag }); break;
       }
     }
   }
@@ -85,7 +85,7 @@ export function compile(snap: Snapshot, opts: CompileOptions = {}): Ruleset {
         rules.push({ matches: [accepted], verdict: { kind: 'return' }, comment: `${p.display} allowed` });
       }
       if (tier.defaultAction === 'Deny') {
-        rules.push({ matches: [{ kind: 'mark', mask: MARK_PASS | MARK_APPLIED, value: MARK_APPLIED }], verdict: { kind: 'drop' }, comment: `end of tier ${tier.name}: drop if no policy passed the packet` });
+        rules.push({ matches: [{ kind: 'mark', mask: MARK_PASS | MARK_APPLIED, value: MARK_APPLIED }], counter: true, verdict: { kind: 'drop' }, comment: `end of tier ${tier.name}: drop if no policy passed the packet` });
       }
     }
     chains.push({ name: `pol-${dir}`, rules, comment: `tiers, ${dir}` });
@@ -106,13 +106,13 @@ export function compile(snap: Snapshot, opts: CompileOptions = {}): Ruleset {
       ];
       for (const name of list) {
         const prof = snap.profiles.get(name);
-        if (prof === undefined) { rules.push({ matches: [], verdict: { kind: 'drop' }, comment: `profile ${name} does not exist: deny all` }); break; }
+        if (prof === undefined) { rules.push({ matches: [], counter: true, verdict: { kind: 'drop' }, comment: `profile ${name} does not exist: deny all` }); break; }
         const chain = profileChainName(name, dir);
         if (!profileChains.has(chain)) { profileChains.add(chain); chains.push(ruleChain(chain, prof[dir], sets, logPrefix, true, `profile ${name} ${dir}`)); }
         rules.push({ matches: [], verdict: { kind: 'jump', chain }, comment: `profile ${name}` });
         rules.push({ matches: [accepted], verdict: { kind: 'return' } });
       }
-      rules.push({ matches: [], verdict: { kind: 'drop' }, comment: 'no policy or profile allowed the packet' });
+      rules.push({ matches: [], counter: true, verdict: { kind: 'drop' }, comment: 'no policy or profile allowed the packet' });
       chains.push({ name: profileListChainName(list, dir), rules, comment: `endpoints with profiles ${list.join(', ') || '(none)'}, ${dir}` });
     }
     const chainOfList = new Map([...lists].map(([key, l]) => [key, profileListChainName(l, dir)] as const));

@@ -54,6 +54,8 @@ export interface IRRule {
   /** mark = (mark & ~clear) | set, before the verdict. */
   readonly mark?: { readonly clear: number; readonly set: number };
   readonly log?: string;
+  /** Count the packets that match (policy and profile rules: `tortie trace` reads them). */
+  readonly counter?: boolean;
   readonly verdict?: Verdict;
   readonly comment?: string;
 }
