@@ -93,6 +93,23 @@ describe('SysctlManager', () => {
     assert.ok(m.inSync);
   });
 
+  it('a changed workload set writes only the newcomers; a global of the same path returns when its interface leaves', async () => {
+    const { k, s } = world();
+    k.addVethPair('cali3', 'tt-pod3');
+    const m = new SysctlManager(s, { globals: [['net/ipv4/ip_forward', '1'], ['net/ipv4/conf/cali1/proxy_arp', '0']] });
+    m.setWorkloadInterfaces(['cali1', 'cali2']);
+    await m.apply();
+    assert.equal(await s.read('net/ipv4/conf/cali1/proxy_arp'), '1', 'the workload setting wins while cali1 is a workload');
+    const n = s.writes.length;
+    m.setWorkloadInterfaces(['cali2', 'cali3']);
+    assert.deepEqual(await m.apply(), { written: 5, vanished: [] });
+    assert.deepEqual(s.writes.slice(n).sort(), ['net/ipv4/conf/cali1/proxy_arp=0', 'net/ipv4/conf/cali3/forwarding=1', 'net/ipv4/conf/cali3/proxy_arp=1',
+      'net/ipv4/conf/cali3/route_localnet=1', 'net/ipv4/neigh/cali3/proxy_delay=0']);
+    m.setWorkloadInterfaces(['cali2', 'cali3']);
+    assert.deepEqual(await m.apply(), { written: 0, vanished: [] });
+    assert.ok(m.inSync);
+  });
+
   it('handles interface names with dots (slashed paths), and dotted names are resolved', async () => {
     const k = new FakeNetlink();
     k.addLink({ name: 'vxlan.tortie', kind: 'vxlan' });

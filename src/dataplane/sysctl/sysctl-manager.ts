@@ -48,15 +48,38 @@ export class SysctlManager {
     for (const [k, v] of opts.globals ?? GLOBAL_SYSCTLS) this.globals.set(k, v);
   }
 
-  /** Replaces the set of workload interfaces (host ends of pod veths). */
+  /**
+   * Replaces the set of workload interfaces (host ends of pod veths). Only interfaces that came or
+   * went touch the desired state: the agent calls this on every apply, and rebuilding 4 keys per
+   * endpoint each time cost ~75 ms per apply at 10,000 endpoints.
+   */
   setWorkloadInterfaces(names: Iterable<string>): void {
-    this.workloads.clear();
-    for (const n of names) this.workloads.add(checkDevName(n));
-    this.refresh();
+    const next = new Set<string>();
+    for (const n of names) next.add(checkDevName(n));
+    if (!this.desiredSet) {
+      this.workloads.clear();
+      for (const n of next) this.workloads.add(n);
+      this.refresh();
+      return;
+    }
+    for (const n of [...this.workloads]) if (!next.has(n)) this.removeWorkloadInterface(n);
+    for (const n of next) if (!this.workloads.has(n)) this.addWorkloadInterface(n);
   }
 
-  addWorkloadInterface(name: string): void { this.workloads.add(checkDevName(name)); this.refresh(); }
-  removeWorkloadInterface(name: string): void { this.workloads.delete(name); this.refresh(); }
+  addWorkloadInterface(name: string): void {
+    this.workloads.add(checkDevName(name));
+    if (!this.desiredSet) { this.refresh(); return; }
+    for (const [k, v] of workloadSysctls(name)) this.tracker.setDesired(k, v);
+  }
+
+  removeWorkloadInterface(name: string): void {
+    if (!this.workloads.delete(name) || !this.desiredSet) { this.refresh(); return; }
+    // As refresh() would: a global of the same path comes back, anything else is forgotten.
+    for (const [k] of workloadSysctls(name)) {
+      const g = this.globals.get(k);
+      if (g !== undefined) this.tracker.setDesired(k, g); else this.tracker.deleteDesired(k);
+    }
+  }
 
   /** Adds or changes a global setting (slashed or dotted path). */
   setGlobal(path: string, value: string): void { this.globals.set(path, value); this.refresh(); }
@@ -76,22 +99,30 @@ export class SysctlManager {
       for (const [k] of p.deletes) this.tracker.recordDelete(k); // nothing to undo in the kernel
       const vanished: string[] = [];
       let written = 0;
-      // Globals first: ip_forward must be on before any interface is set up to forward.
-      const upserts = [...p.upserts].sort(([a], [b]) => Number(!this.globals.has(a)) - Number(!this.globals.has(b)));
-      for (const [k, v] of upserts) {
+      const writeOne = async ([k, v]: readonly [string, string]): Promise<void> => {
         try {
           await this.sysctl.write(k, v);
         } catch (e) {
           if (isTortieError(e, 'TORTIE_ERR_DATAPLANE_SYSCTL') && e.details['errno'] === 'ENOENT' && this.isPerInterface(k)) {
             vanished.push(k);
-            continue;
+            return;
           }
           throw e;
         }
         this.tracker.recordUpsert(k, v);
         written++;
-      }
-      return { written, vanished };
+      };
+      // Globals first, one by one: ip_forward must be on before any interface is set up to forward.
+      for (const u of p.upserts) if (this.globals.has(u[0])) await writeOne(u);
+      // Then the per-interface keys, which are independent of each other: several in flight, as
+      // one at a time (each write a few thread-pool round trips) took 7 s for 10,000 endpoints.
+      const failures: unknown[] = [];
+      await mapLimit(p.upserts.filter(([k]) => !this.globals.has(k)), 32, async (u) => {
+        if (failures.length > 0) return; // stop starting writes after a failure
+        try { await writeOne(u); } catch (e) { failures.push(e); }
+      });
+      if (failures.length > 0) throw failures[0];
+      return { written, vanished: vanished.sort() };
     });
   }
 

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { parseCIDR } from '../../lib/ip.js';
 import type { Resource } from '../../model/index.js';
 import { FakeNft, PolicyProgrammer, renderRuleset } from '../../dataplane/index.js';
-import { buildSnapshot, compile, countElements, countRules, diffRulesets, disjointCIDRs } from '../index.js';
+import { buildSnapshot, compile, countElements, countRules, diffRulesets, disjointCIDRs, structureOf, type Ruleset } from '../index.js';
 import { group, namespace, pod, valid, xyzWorld, yamlResources } from '../../../test/support/policy-fixtures.js';
 
 function bigWorld(policies: number, endpoints: number, namespaces = 5): Resource[] {
@@ -104,6 +104,19 @@ spec: { selector: "role == 'web'", ingress: [{ action: Allow, source: { selector
     if (d.kind === 'elements') assert.deepEqual(d.maps.map((m) => m.add.length), [1, 1]);
     const more = compile(buildSnapshot(group([...xyzWorld(), ...policy, ...yamlResources('apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: { name: other }\nspec: { selector: all() }')])));
     assert.equal(diffRulesets(before, more).kind, 'structure');
+  });
+
+  it('a changed rule of an existing policy rebuilds, as comparing structureOf texts decides', () => {
+    const base = snapWith([]);
+    const changed = compile(buildSnapshot(group([...xyzWorld(), ...yamlResources(`
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: { name: web }
+spec: { selector: "role == 'web'", ingress: [{ action: Allow, protocol: TCP, source: { selector: "role == 'client'" } }] }
+`)])));
+    const pairs: Array<[Ruleset, Ruleset]> = [[base, changed], [changed, base], [base, snapWith([])], [base, snapWith([pod('x', 'd', '10.0.0.4', { labels: { role: 'web' } })])]];
+    for (const [a, b] of pairs) assert.equal(diffRulesets(a, b).kind === 'structure', structureOf(a) !== structureOf(b));
+    assert.equal(diffRulesets(base, changed).kind, 'structure');
   });
 
   it('the programmer sends the whole table first, then element patches, and repairs with a full sync after a failure', async () => {
