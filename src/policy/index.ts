@@ -27,5 +27,6 @@ export {
   MARK_ACCEPT, MARK_PASS, MARK_APPLIED, MARK_ALL, countRules, countElements,
 } from './compile/ir.js';
 export { compile, policyChainName, profileChainName, profileListChainName, type CompileOptions } from './compile/compile.js';
+export { locateDecision, type RuleLocation } from './compile/locate.js';
 export { diffRulesets, structureOf, type RulesetDiff, type SetDelta, type MapDelta } from './compile/diff.js';
 export { disjointCIDRs } from './compile/sets.js';

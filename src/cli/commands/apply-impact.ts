@@ -5,8 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isTortieError } from '../../lib/errors.js';
 import { kindByKind, refOf, type Resource } from '../../model/index.js';
 import { impactOf, protocolLabel } from '../../policy/index.js';
-import type { ResourceClient } from '../../resources/index.js';
-import { loadPolicyResources } from '../policy-data.js';
+import { loadPolicyResources, type ResourceClient } from '../../resources/index.js';
 import { renderTable } from '../print.js';
 
 async function wouldDo(client: ResourceClient, r: Resource): Promise<string> {

@@ -14,7 +14,7 @@ import { renderPeerTables, type PeerRow } from '../bgp-format.js';
 
 const NODENAME_FILE = '/var/lib/tortie/nodename';
 
-function defaultNode(): string {
+export function defaultNode(): string {
   try { return readFileSync(NODENAME_FILE, 'utf8').trim() || hostname(); } catch { return hostname(); }
 }
 

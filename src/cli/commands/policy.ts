@@ -11,7 +11,7 @@ import {
   type Matrix, type Peer, type ResolvedPeer, type Snapshot,
 } from '../../policy/index.js';
 import { withResources, type GlobalOptions } from '../context.js';
-import { loadPolicyResources } from '../policy-data.js';
+import { loadPolicyResources } from '../../resources/index.js';
 import { renderTable } from '../print.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -39,7 +39,7 @@ export function parsePeer(s: string): Peer {
   throw new TortieError('TORTIE_ERR_POLICY_BAD_PEER', `"${s}" is neither NS/POD (a workload, e.g. x/a) nor an IP address`, { peer: s });
 }
 
-function resolveOrThrow(snap: Snapshot, peer: Peer, version?: 4 | 6): ResolvedPeer {
+export function resolveOrThrow(snap: Snapshot, peer: Peer, version?: 4 | 6): ResolvedPeer {
   const r = resolvePeer(snap, peer, version);
   if (!('problem' in r)) return r;
   if (r.problem === 'unknown-endpoint') {

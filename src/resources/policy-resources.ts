@@ -2,7 +2,7 @@
 
 import { kindByKind } from '../model/index.js';
 import type { PolicyResources } from '../policy/index.js';
-import type { ResourceClient } from '../resources/index.js';
+import type { ResourceClient } from './resource-client.js';
 
 const KINDS: ReadonlyArray<readonly [keyof PolicyResources, string]> = [
   ['workloadEndpoints', 'WorkloadEndpoint'], ['hostEndpoints', 'HostEndpoint'], ['profiles', 'Profile'], ['tiers', 'Tier'],
