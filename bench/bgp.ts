@@ -143,7 +143,13 @@ async function one(lab: BgpLab, r: string, receiver: string, n: number): Promise
   const t1 = await poll(TIMEOUT_MS, 20, async () => (await ribCount()) >= n);
   const t2 = kernel ? await poll(TIMEOUT_MS, 100, () => kernel!() >= n) : null;
   const st = procStats(child.pid!);
-  if (sp) await sp.call('stop').catch(() => {}); // graceful: leaves the kernel routes (flushed below)
+  if (sp) {
+    // Graceful: leaves the kernel routes (flushed below). The child exits by itself; give it time
+    // to (e.g. to write a --cpu-prof profile, see TT_SPEAKER_NODE_ARGS in bgp-lab) before a SIGTERM.
+    const gone = new Promise((r) => child.once('exit', r));
+    await sp.call('stop').catch(() => {});
+    await Promise.race([gone, sleep(10_000)]);
+  }
   await lab.kill(child);
   for (const proto of ['80', 'bird']) execFileSync('ip', ['-n', r, 'route', 'flush', 'proto', proto]);
   return { receiver, n, ribS: t1 === null ? null : (t1 - t0) / 1000, kernelS: t2 === null ? null : (t2 - t0) / 1000, ...st };

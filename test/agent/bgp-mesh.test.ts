@@ -12,6 +12,7 @@ import { SqliteStore } from '../../src/datastore/sqlite/index.js';
 import { ResourceClient } from '../../src/resources/index.js';
 import { TORTIE } from '../support/cluster-lab.js';
 import { AgentCluster, doc } from './cluster.js';
+import { within as waitFor } from '../support/within.js';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -23,11 +24,7 @@ describe('agents in a BGP node-to-node mesh', { skip: isRoot ? false : 'needs ro
   const nodes = ['n1', 'n2', 'n3'];
   const routesOf = (node: string): KRoute[] => JSON.parse(c.lab.ip(node, '-j', 'route', 'show', 'proto', '80')) as KRoute[];
   const cli = (...args: string[]) => run(process.execPath, [TORTIE, ...args], { env: { PATH: process.env['PATH'] ?? '', TORTIE_STORE_PATH: c.storePath, TORTIE_CONFIG: '/dev/null' } });
-  const within = async (ms: number, f: () => boolean | Promise<boolean>): Promise<boolean> => {
-    const end = performance.now() + ms;
-    while (performance.now() < end) { if (await f()) return true; await sleep(100); }
-    return false;
-  };
+  const within = async (ms: number, f: () => boolean | Promise<boolean>): Promise<boolean> => (await waitFor(ms, f, 100)) !== null;
   let blockOf: Record<string, string> = {};
 
   before(async () => {

@@ -13,6 +13,7 @@ import { workloadEndpointName } from '../../src/model/index.js';
 import { ClusterLab, TORTIE } from '../support/cluster-lab.js';
 import { EtcdServer } from '../support/etcd-server.js';
 import { tempDir } from '../support/temp-dir.js';
+import { within } from '../support/within.js';
 
 const run = promisify(execFile);
 const IPAM = fileURLToPath(new URL('../../../bin/tortie-ipam', import.meta.url));
@@ -37,7 +38,8 @@ describe('agents ride out a datastore outage', { skip: isRoot ? false : 'needs r
       env: { PATH: process.env['PATH'] ?? '', CNI_COMMAND: 'ADD', CNI_CONTAINERID: name, CNI_NETNS: `/var/run/netns/${name}`, CNI_IFNAME: 'eth0', TORTIE_CONFIG: '/dev/null' },
     });
     p.child.stdin!.end(conf);
-    const ip = (JSON.parse((await p).stdout) as { ips: Array<{ address: string }> }).ips[0]!.address.split('/')[0]!;
+    const out = await p.catch((e: { stdout?: string; message: string }) => { throw new Error(`tortie-ipam ADD for ${name} failed: ${e.stdout || e.message}`); });
+    const ip = (JSON.parse(out.stdout) as { ips: Array<{ address: string }> }).ips[0]!.address.split('/')[0]!;
     const pod = lab.addPod(name, node, ip);
     await tortie(['apply', '-f', '-'], stringify({
       apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint',
@@ -58,6 +60,9 @@ describe('agents ride out a datastore outage', { skip: isRoot ? false : 'needs r
       stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }),
     ].join('---\n'));
     for (const n of ['n1', 'n2']) lab.startAgent(n, env, ['--refresh-interval', '2', '--reporting-interval', '1']);
+    // tortie-ipam serves only nodes that exist: wait until both agents have registered theirs.
+    const registered = await within(20_000, async () => /n1[\s\S]*n2/.test(await tortie(['get', 'nodes']).catch(() => '')), 200);
+    assert.notEqual(registered, null, `the agents did not register their nodes; n1's log:\n${lab.agentLog('n1').slice(-2000)}`);
   });
   after(async () => {
     await lab.destroy();

@@ -10,18 +10,10 @@ import { dirname, join } from 'node:path';
 import { GlobalNetworkPolicy, IPPool } from '../../src/model/index.js';
 import { AgentCluster, doc } from './cluster.js';
 import { TORTIE } from '../support/cluster-lab.js';
+import { within } from '../support/within.js';
 
 const run = promisify(execFile);
 
-/** Polls `check` every 50 ms; returns the milliseconds it took to become true, or null. */
-async function within(ms: number, check: () => boolean | Promise<boolean>): Promise<number | null> {
-  const start = performance.now();
-  while (performance.now() - start < ms) {
-    if (await check()) return Math.round(performance.now() - start);
-    await sleep(50);
-  }
-  return null;
-}
 
 interface Route { dst: string; type?: string; dev?: string; gateway?: string; flags?: string[] }
 
@@ -81,7 +73,7 @@ describe('agents program pod connectivity across nodes', { skip: isRoot ? false 
     assert.equal(readFileSync(join(c.lab.stateDir, 'n1', 'nodename'), 'utf8'), 'n1\n');
     assert.equal(readFileSync(join(c.lab.stateDir, 'n1', 'mtu'), 'utf8').trim(), '1450', 'a 1500-byte uplink minus VXLAN\'s 50');
     const env = { PATH: process.env['PATH'] ?? '', TORTIE_STORE_PATH: c.storePath, TORTIE_CONFIG: '/dev/null' };
-    const imposter = await run('ip', ['netns', 'exec', 'tt-av-n2', process.execPath, TORTIE, 'agent', '--node', 'imposter', '--ip', '10.99.1.1/24', '--state-dir', join(c.lab.stateDir, 'imposter')], { env }).then(
+    const imposter = await run('ip', ['netns', 'exec', 'tt-av-n1', process.execPath, TORTIE, 'agent', '--node', 'imposter', '--ip', '10.99.1.1/24', '--state-dir', join(c.lab.stateDir, 'imposter')], { env }).then(
       () => ({ code: 0, stderr: '' }), (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? '' }));
     assert.equal(imposter.code, 1, imposter.stderr);
     assert.match(imposter.stderr, /TORTIE_ERR_NODE_ADDRESS_IN_USE\]: Node n1 already uses 10\.99\.1\.1/);

@@ -110,7 +110,9 @@ export class BgpLab {
   async speaker(ns: string, name: string): Promise<SpeakerProc> {
     const logFile = join(this.dir, `${name}.log`);
     const fd = openSync(logFile, 'a');
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--enable-source-maps', CHILD], { stdio: ['pipe', 'pipe', fd] });
+    // TT_SPEAKER_NODE_ARGS: extra node flags for the child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
+    const extra = (process.env['TT_SPEAKER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--enable-source-maps', ...extra, CHILD], { stdio: ['pipe', 'pipe', fd] });
     closeSync(fd);
     this.children.push(child);
     const p = new SpeakerProc(child, logFile);
