@@ -4,7 +4,8 @@ import type { Command } from '@commander-js/extra-typings';
 import Table from 'cli-table3';
 import { TortieError } from '../lib/errors.js';
 import { agentStatusKey, BGPConfiguration, Node } from '../model/index.js';
-import { addressOf, execIn, labDown, labUp, ping, podAdd, podRemove, probe, serve, withLabStore } from './lab.js';
+import { addressOf, execIn, labDown, netnsOf, labUp, ping, podAdd, podRemove, probe, serve, withLabStore } from './lab.js';
+import { reflectorsOf, routerAdd, routerProtocols, routerRoutes, waitForBgp } from './bgp.js';
 import { labEnv, loadLab, type Encap, type LabState } from './state.js';
 
 const NAME_HELP = 'the lab (1–6 letters and digits)';
@@ -30,14 +31,14 @@ export async function labStatus(s: LabState): Promise<LabStatus> {
     const affinities = (await store.list('/calico/ipam/v2/host/')).items;
     const nodes = await Promise.all(s.nodes.map(async (n) => {
       const node = await r.get(Node, n.name).catch(() => null);
-      const st = (await store.get(agentStatusKey(n.name)).catch(() => null))?.value as { state?: string; bgp?: { peers?: Array<{ state: string }> } } | undefined;
+      const st = (await store.get(agentStatusKey(n.name)).catch(() => null))?.value as { state?: string; bgp?: { peers?: Array<{ bgpState: string }> } } | undefined;
       const peers = st?.bgp?.peers ?? null;
       return {
         name: n.name, namespace: n.netns, address: n.address,
         asNumber: ((node?.spec['bgp'] as { asNumber?: number } | undefined)?.asNumber) ?? cluster ?? 64512,
         blocks: affinities.filter((kv) => kv.key.includes(`/host/${n.name}/`) && (kv.value as { state?: string }).state !== 'pending')
           .map((kv) => kv.key.split('/').pop()!.replace(/-(\d+)$/, '/$1')).sort(),
-        bgp: peers === null ? 'off' : `${peers.filter((p) => p.state === 'Established').length}/${peers.length} Established`,
+        bgp: peers === null ? 'off' : `${peers.filter((p) => p.bgpState === 'Established').length}/${peers.length} Established${reflectorsOf(s).includes(n.name) ? ' (RR)' : ''}`,
         agent: st?.state ?? 'not reporting',
       };
     }));
@@ -89,14 +90,13 @@ export function registerLabCommand(program: Command<[], {}>): void {
     .option('--subnets <n>', 'underlay subnets: 1 | 2 (nodes alternate; CrossSubnet needs 2)', '1')
     .option('--datastore <type>', 'embedded | etcd (a real etcd in the lab)', 'embedded')
     .option('--pool <cidr>', 'the pod address pool', '192.168.0.0/16')
-    .option('--bgp', 'run the agents\' BGP speakers (routes between nodes over BGP)')
+    .option('--no-bgp', 'no BGP speakers: the agents program routes between nodes from the datastore')
     .action(async (o) => {
       const opts = o as Record<string, string | boolean | undefined>;
       const encap = String(opts['encap']) as Encap;
       if (!ENCAPS.includes(encap)) throw new TortieError('TORTIE_ERR_CLI_USAGE', `--encap must be one of ${ENCAPS.join(', ')}`);
       const topology = String(opts['topology']);
       if (topology !== 'mesh' && topology !== 'rr') throw new TortieError('TORTIE_ERR_CLI_USAGE', '--topology must be mesh or rr');
-      if (topology === 'rr' && !opts['bgp']) throw new TortieError('TORTIE_ERR_CLI_USAGE', '--topology rr needs --bgp (route reflectors are a BGP topology)');
       const subnets = Number(opts['subnets']);
       if (subnets !== 1 && subnets !== 2) throw new TortieError('TORTIE_ERR_CLI_USAGE', '--subnets must be 1 or 2');
       const datastore = String(opts['datastore']);
@@ -107,7 +107,7 @@ export function registerLabCommand(program: Command<[], {}>): void {
       try {
         const s = await labUp({
           name, nodes: Number(opts['nodes']), encap, topology, subnets, datastore, pool: String(opts['pool']),
-          ...(opts['bgp'] ? { agentArgs: ['--bgp'] } : {}),
+          bgp: opts['bgp'] !== false,
           log: (l) => process.stderr.write(`${l}\n`),
         });
         printStatus(await labStatus(s));
@@ -135,6 +135,26 @@ export function registerLabCommand(program: Command<[], {}>): void {
     process.stdout.write(Object.entries({ ...env, TORTIE_CONFIG: '/dev/null' }).map(([k, v]) => `export ${k}='${v}'`).join('\n') + '\n');
   });
 
+  const router = lab.command('router').description('external BGP routers (BIRD) on the lab\'s underlay');
+  router.command('add').description('an external router on subnet 0, peering with every node through a BGPPeer').option('--name <lab>', NAME_HELP, 'lab')
+    .argument('<router>', 'its name (1–6 letters and digits)')
+    .option('--asn <n>', 'its AS number (eBGP when it differs from the nodes\' 64512)', '65000')
+    .action(async (name, o) => {
+      const s = loadLab(o.name);
+      const asn = Number(o.asn);
+      const r = await withLabStore(s, (res) => routerAdd(s, res, name, asn));
+      await waitForBgp(s, (fn) => withLabStore(s, (_r, store) => fn(store)), 60_000);
+      process.stdout.write(`router ${r.name} (${r.address}, AS ${r.asNumber}) peers with ${s.nodes.length} node(s):\n${routerProtocols(s, r)}`);
+    });
+  router.command('show').description('what BIRD in a router says (birdc show protocols / routes)').option('--name <lab>', NAME_HELP, 'lab')
+    .argument('<router>').action((name, o) => {
+      const s = loadLab(o.name);
+      const r = s.routers.find((x) => x.name === name);
+      if (!r) throw new TortieError('TORTIE_ERR_LAB_NOT_FOUND', `Lab ${s.name} has no router ${name} (routers: ${s.routers.map((x) => x.name).join(', ') || 'none'})`);
+      process.stdout.write(routerProtocols(s, r));
+      process.stdout.write(routerRoutes(s, r));
+    });
+
   const pod = lab.command('pod').description('pods made by the real CNI plugin');
   pod.command('add').description('create a pod (its namespace, the CNI ADD, its WorkloadEndpoint)').option('--name <lab>', NAME_HELP, 'lab')
     .argument('<pod>', 'NAMESPACE/NAME')
@@ -154,12 +174,11 @@ export function registerLabCommand(program: Command<[], {}>): void {
     process.stdout.write(`${table(['POD', 'NODE', 'IP', 'INTERFACE'], s.pods.map((p) => [`${p.namespace}/${p.name}`, p.node, p.ip, p.iface]))}\n`);
   });
 
-  lab.command('exec').description('run a command in a pod or node namespace: lab exec NS/NAME -- CMD …').option('--name <lab>', NAME_HELP, 'lab')
-    .argument('<target>', 'NAMESPACE/NAME or nodeN').argument('<command...>', 'the command')
+  lab.command('exec').description('run a command in a pod, node or router namespace: lab exec NS/NAME -- CMD …').option('--name <lab>', NAME_HELP, 'lab')
+    .argument('<target>', 'NAMESPACE/NAME, nodeN or a router').argument('<command...>', 'the command')
     .action((target, command, o) => {
       const s = loadLab(o.name);
-      const ns = s.nodes.find((n) => n.name === target)?.netns ?? s.pods.find((p) => `${p.namespace}/${p.name}` === target || (p.namespace === 'default' && p.name === target))?.netns;
-      if (!ns) throw new TortieError('TORTIE_ERR_LAB_NOT_FOUND', `Lab ${s.name} has no pod or node ${target}`);
+      const ns = netnsOf(s, target);
       process.exitCode = execIn(ns, command);
     });
   lab.command('ping').description('ping from one pod (or node) to another pod, node or IP; exit 0 when answered').option('--name <lab>', NAME_HELP, 'lab')

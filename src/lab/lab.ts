@@ -16,6 +16,7 @@ import { ResourceClient } from '../resources/index.js';
 import {
   alive, attachHost, createRouter, labNamespaces, nodeNs, podNs, routerNs, sh, startIn, subnetPrefix, trySh,
 } from './topology.js';
+import { reflectorsOf, topologyResources, waitForBgp } from './bgp.js';
 import { checkLabName, findPod, labDir, labEnv, loadLab, parsePodRef, saveLab, type Encap, type LabPod, type LabState } from './state.js';
 
 const TORTIE_JS = fileURLToPath(new URL('../bin/tortie.js', import.meta.url));
@@ -29,7 +30,9 @@ export interface UpOptions {
   readonly subnets: 1 | 2;
   readonly datastore: 'embedded' | 'etcd';
   readonly pool: string;
-  /** Extra flags for every agent (e.g. --bgp). */
+  /** Run the agents' BGP speakers (Calico's default); false: routes from the datastore. */
+  readonly bgp: boolean;
+  /** Extra flags for every agent. */
   readonly agentArgs?: readonly string[];
   readonly log?: (line: string) => void;
 }
@@ -96,13 +99,14 @@ export async function labUp(o: UpOptions): Promise<LabState> {
   const log = o.log ?? (() => {});
   if (existsSync(join(labDir(o.name), 'lab.json'))) throw new TortieError('TORTIE_ERR_LAB_FAILED', `Lab ${o.name} already exists: tortie lab down --name ${o.name} first`);
   if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 20) throw new TortieError('TORTIE_ERR_CLI_USAGE', `--nodes must be 1–20, not ${o.nodes}`);
+  if (o.topology === 'rr' && !o.bgp) throw new TortieError('TORTIE_ERR_CLI_USAGE', '--topology rr needs BGP (route reflectors are a BGP topology): drop --no-bgp');
   if (o.encap.startsWith('ipip') && !kernelHasIpip()) {
     throw new TortieError('TORTIE_ERR_LAB_FAILED', 'IPIP unavailable: this kernel lacks ipip (ip link add … type ipip: Unknown device type); use --encap vxlan or vxlan-crosssubnet');
   }
   if (!existsSync(SHIM)) throw new TortieError('TORTIE_ERR_LAB_FAILED', `The CNI shim ${SHIM} is not built: run npm run build`);
   for (const ns of labNamespaces(o.name)) trySh(['ip', 'netns', 'del', ns]); // leftovers of a crash
   const s: LabState = {
-    name: o.name, dir: labDir(o.name), datastore: o.datastore, encap: o.encap, topology: o.topology, subnets: o.subnets, pool: o.pool,
+    name: o.name, dir: labDir(o.name), datastore: o.datastore, encap: o.encap, topology: o.topology, bgp: o.bgp, subnets: o.subnets, pool: o.pool,
     nodes: [], routers: [], pods: [], processes: [],
   };
   rmSync(s.dir, { recursive: true, force: true });
@@ -118,13 +122,13 @@ export async function labUp(o: UpOptions): Promise<LabState> {
   log(`underlay: router ${routerNs(o.name)}, ${o.nodes} node namespaces on ${o.subnets} subnet(s)`);
   if (o.datastore === 'etcd') { await startEtcd(s); log('etcd running in the router namespace'); }
   await withLabStore(s, async (r) => {
-    await r.apply([doc('projectcalico.org/v3', 'IPPool', 'default-ipv4-ippool', poolSpec(o)), doc('v1', 'Namespace', 'default', {})]);
+    await r.apply([doc('projectcalico.org/v3', 'IPPool', 'default-ipv4-ippool', poolSpec(o)), doc('v1', 'Namespace', 'default', {}), ...topologyResources(s)]);
   });
   for (const n of s.nodes) {
     const dir = join(s.dir, n.name);
     mkdirSync(dir, { recursive: true });
     const pid = startIn(n.netns, [process.execPath, TORTIE_JS, 'agent', '--node', n.name, '--ip', n.address, '--state-dir', dir,
-      '--cni-socket', join(dir, 'cni.sock'), '--refresh-interval', '10', '--reporting-interval', '2', ...(o.agentArgs ?? [])],
+      '--cni-socket', join(dir, 'cni.sock'), '--refresh-interval', '10', '--reporting-interval', '2', ...(o.bgp ? ['--bgp'] : []), ...(o.agentArgs ?? [])],
     join(s.dir, `${n.name}.log`), { ...labEnv(s), TORTIE_CONFIG: '/dev/null' });
     s.processes.push({ role: `agent:${n.name}`, pid });
   }
@@ -143,6 +147,10 @@ export async function labUp(o: UpOptions): Promise<LabState> {
     }
   }
   log(`${o.nodes} agents ready`);
+  if (o.bgp) {
+    await waitForBgp(s, (fn) => withLabStore(s, (_r, store) => fn(store)), 60_000);
+    log(o.topology === 'rr' ? `BGP: route reflector(s) ${reflectorsOf(s).join(', ')}, every session Established` : 'BGP: full mesh, every session Established');
+  }
   return s;
 }
 
@@ -214,18 +222,20 @@ export async function podRemove(s: LabState, ref: string): Promise<void> {
   saveLab(s);
 }
 
-/** The address a reference names: a pod (NS/NAME), a node (nodeN) or an IP. */
+/** The node or external router a reference names, if it names one. */
+const hostOf = (s: LabState, ref: string): { netns: string; address: string } | undefined =>
+  s.nodes.find((n) => n.name === ref) ?? s.routers.find((r) => r.name === ref);
+
+/** The address a reference names: a pod (NS/NAME), a node (nodeN), a router or an IP. */
 export function addressOf(s: LabState, ref: string): string {
   if (/^\d+\.\d+\.\d+\.\d+$/.test(ref)) return ref;
-  const node = s.nodes.find((n) => n.name === ref);
-  if (node) return node.address.split('/')[0]!;
-  return findPod(s, ref).ip;
+  const host = hostOf(s, ref);
+  return host ? host.address.split('/')[0]! : findPod(s, ref).ip;
 }
 
-/** The namespace a reference runs in: a pod's, or a node's. */
+/** The namespace a reference runs in: a pod's, a node's or a router's. */
 export function netnsOf(s: LabState, ref: string): string {
-  const node = s.nodes.find((n) => n.name === ref);
-  return node ? node.netns : findPod(s, ref).netns;
+  return hostOf(s, ref)?.netns ?? findPod(s, ref).netns;
 }
 
 export function execIn(netns: string, argv: readonly string[]): number {

@@ -21,6 +21,8 @@ export interface LabState {
   readonly datastore: 'embedded' | 'etcd';
   readonly encap: Encap;
   readonly topology: 'mesh' | 'rr';
+  /** The agents run their BGP speakers (routes between nodes over BGP); else routes come from the datastore. */
+  readonly bgp: boolean;
   readonly subnets: 1 | 2;
   readonly pool: string;
   nodes: LabNode[];

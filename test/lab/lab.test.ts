@@ -41,15 +41,18 @@ async function allPairsPing(lab: string, pods: string[]): Promise<string[]> {
 }
 
 describe('tortie lab', { skip: isRoot ? false : 'needs root (network namespaces)', timeout: 900_000 }, () => {
-  after(async () => { for (const l of ['tl2', 'tl5', 'tlp']) await tortie('lab', 'down', '--name', l); });
+  after(async () => { for (const l of ['tl2', 'tl5', 'tlr', 'tlp']) await tortie('lab', 'down', '--name', l); });
 
-  it('2 nodes, no encapsulation: pods ping each other; status in JSON; down leaves nothing behind', async () => {
+  it('2 nodes, BGP mesh, no encapsulation: pods ping each other; status in JSON; down leaves nothing behind', async () => {
     const up = await tortie('lab', 'up', '--name', 'tl2', '--nodes', '2');
     assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /^node1\s+10\.0\.0\.11\/24\s+64512\s+\S+\s+1\/1 Established\s+ready$/m, 'lab up waits for the BGP session');
     for (const p of ['default/a', 'default/b', 'default/c']) assert.equal((await tortie('lab', 'pod', 'add', p, '--name', 'tl2')).code, 0);
     assert.deepEqual(await allPairsPing('tl2', ['default/a', 'default/b', 'default/c']), []);
-    const st = JSON.parse((await tortie('lab', 'status', '--name', 'tl2', '-o', 'json')).stdout) as { nodes: Array<{ name: string; address: string; asNumber: number; blocks: string[] }>; pods: unknown[] };
-    assert.deepEqual(st.nodes.map((n) => [n.name, n.address, n.asNumber]), [['node1', '10.0.0.11/24', 64512], ['node2', '10.0.0.12/24', 64512]]);
+    const st = JSON.parse((await tortie('lab', 'status', '--name', 'tl2', '-o', 'json')).stdout) as { nodes: Array<{ name: string; address: string; asNumber: number; blocks: string[]; bgp: string }>; pods: unknown[] };
+    assert.deepEqual(st.nodes.map((n) => [n.name, n.address, n.asNumber, n.bgp]), [['node1', '10.0.0.11/24', 64512, '1/1 Established'], ['node2', '10.0.0.12/24', 64512, '1/1 Established']]);
+    const other = st.nodes[1]!.blocks[0]!;
+    assert.ok(execFileSync('ip', ['-n', 'tl2-n1', 'route'], { encoding: 'utf8' }).includes(`${other} via 10.0.0.12 dev eth0 proto 80`), 'node1 routes node2\'s block to node2');
     assert.ok(st.nodes.every((n) => n.blocks.length === 1), JSON.stringify(st.nodes));
     assert.equal(st.pods.length, 3);
     const envOut = (await tortie('lab', 'env', '--name', 'tl2')).stdout;
@@ -74,6 +77,27 @@ describe('tortie lab', { skip: isRoot ? false : 'needs root (network namespaces)
     assert.deepEqual(namespacesOf('tl5'), []);
   });
 
+  it('5 nodes, route reflectors, no encapsulation: every pod pings every other; an external BIRD router learns every block', async () => {
+    const up = await tortie('lab', 'up', '--name', 'tlr', '--nodes', '5', '--topology', 'rr');
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /^node1\s.*4\/4 Established \(RR\)/m);
+    assert.match(up.stdout, /^node5\s.*2\/2 Established\s/m, 'a client peers with the two reflectors only');
+    const pods = ['default/a', 'default/b', 'default/c', 'default/d', 'default/e'];
+    for (const p of pods) assert.equal((await tortie('lab', 'pod', 'add', p, '--name', 'tlr')).code, 0);
+    assert.deepEqual(await allPairsPing('tlr', pods), []);
+    const r = await tortie('lab', 'router', 'add', 'tor', '--asn', '65000', '--name', 'tlr');
+    assert.equal(r.code, 0, r.stderr);
+    for (let i = 1; i <= 5; i++) assert.match(r.stdout, new RegExp(`^node${i}\\s+BGP\\s.*Established`, 'm'));
+    const st = JSON.parse((await tortie('lab', 'status', '--name', 'tlr', '-o', 'json')).stdout) as { nodes: Array<{ blocks: string[]; bgp: string }>; routers: Array<{ name: string; asNumber: number }> };
+    assert.deepEqual(st.routers.map((x) => [x.name, x.asNumber]), [['tor', 65000]]);
+    assert.equal(st.nodes[4]!.bgp, '3/3 Established', 'a client now also peers with the router');
+    const routes = execFileSync('ip', ['-n', 'tlr-xtor', 'route'], { encoding: 'utf8' });
+    for (const b of st.nodes.flatMap((n) => n.blocks)) assert.ok(routes.includes(`${b} proto bird`), `the router has no route to ${b}:\n${routes}`);
+    assert.equal((await tortie('lab', 'ping', 'tor', 'default/c', '--name', 'tlr')).code, 0, 'the router reaches a pod through the routes it learned');
+    assert.equal((await tortie('lab', 'down', '--name', 'tlr')).code, 0);
+    assert.deepEqual(namespacesOf('tlr'), []);
+  });
+
   it('--encap ipip says clearly that this kernel lacks ipip', { skip: existsSync('/sys/module/ipip') ? 'this kernel has ipip' : false }, async () => {
     const up = await tortie('lab', 'up', '--name', 'tli', '--encap', 'ipip');
     assert.equal(up.code, 1);
@@ -82,7 +106,8 @@ describe('tortie lab', { skip: isRoot ? false : 'needs root (network namespaces)
   });
 
   it('Kubernetes policies on x/y/z × a/b/c: real probes match the evaluator\'s matrix', async () => {
-    assert.equal((await tortie('lab', 'up', '--name', 'tlp', '--nodes', '3')).code, 0);
+    // Without BGP: the agents program the routes between nodes from the datastore.
+    assert.equal((await tortie('lab', 'up', '--name', 'tlp', '--nodes', '3', '--no-bgp')).code, 0);
     const pods: string[] = [];
     for (const ns of ['x', 'y', 'z']) {
       for (const pod of ['a', 'b', 'c']) {
