@@ -6,14 +6,15 @@
 
 import { workloadEndpointName, type Resource } from '../src/model/index.js';
 import { ifaceOf, namespace, pod, valid } from '../test/support/policy-fixtures.js';
+import { APPS, NAMESPACES, policy } from './policy-world.js';
+
+export { APPS, NAMESPACES, policy };
 
 export const NODE = 'bench-node';
 export const NODE_CIDR = '10.99.0.5/24';
 export const POOL_CIDR = '10.64.0.0/16';
 /** /22 blocks: 10,000 pods fit in 10 blocks, below IPAM's default maxBlocksPerHost (20). */
 export const BLOCK_SIZE = 22;
-export const NAMESPACES = 20;
-export const APPS = 200;
 
 export const nsOf = (i: number): string => `ns${i % NAMESPACES}`;
 export const podOf = (i: number): string => `p${i}`;
@@ -33,21 +34,6 @@ export function infrastructure(): Resource[] {
 }
 
 /** bench/policy.ts's policy p: selector app == app<p % 200>, four rules of varied kinds. */
-export function policy(p: number): Resource {
-  const global = p % 2 === 1;
-  return valid({
-    apiVersion: 'projectcalico.org/v3', kind: global ? 'GlobalNetworkPolicy' : 'NetworkPolicy',
-    metadata: global ? { name: `g${p}` } : { name: `n${p}`, namespace: `ns${p % NAMESPACES}` },
-    spec: {
-      order: p, selector: `app == 'app${p % APPS}'`,
-      ingress: [
-        { action: 'Allow', protocol: 'TCP', source: { selector: `app == 'app${(p + 1) % APPS}'` }, destination: { ports: [80 + (p % 5), 'http'] } },
-        { action: 'Deny', protocol: 'UDP', source: { notNets: ['10.16.0.0/12'] } },
-      ],
-      egress: [{ action: 'Allow', destination: { nets: [`172.16.${p % 256}.0/24`] } }, { action: 'Pass', protocol: 'TCP', destination: { ports: ['1000:2000'] } }],
-    },
-  });
-}
 
 /** The WorkloadEndpoint of endpoint i on the bench node, with `app` label `app`. */
 export function endpoint(i: number, ip: string, app = appOf(i)): Resource {

@@ -21,11 +21,10 @@ import type { Resource } from '../src/model/index.js';
 import { NetnsLab } from '../test/support/netns-lab.js';
 import { group, namespace, pod, valid } from '../test/support/policy-fixtures.js';
 import { now } from './measure.js';
+import { APPS, NAMESPACES, policy } from './policy-world.js';
 
 const POLICIES = Number(process.env['BENCH_POLICIES'] ?? 1000);
 const ENDPOINTS = Number(process.env['BENCH_ENDPOINTS'] ?? 10000);
-const NAMESPACES = 20;
-const APPS = 200;
 const ROUNDS = 3;
 
 const ipOf = (e: number): string => `10.${16 + Math.floor(e / 65536)}.${Math.floor(e / 256) % 256}.${(e % 256) || 0}`;
@@ -37,19 +36,7 @@ function world(labelOf: (e: number) => Record<string, string>): PolicyResources 
   for (let n = 0; n < NAMESPACES; n++) out.push(namespace(`ns${n}`, { team: `t${n % 4}` }));
   for (let e = 0; e < ENDPOINTS; e++) out.push(pod(nsOf(e), podName(e), ipOf(e), { labels: labelOf(e), ports: [{ name: 'http', protocol: 'TCP', port: 8080 }] }));
   for (let p = 0; p < POLICIES; p++) {
-    const global = p % 2 === 1;
-    out.push(valid({
-      apiVersion: 'projectcalico.org/v3', kind: global ? 'GlobalNetworkPolicy' : 'NetworkPolicy',
-      metadata: global ? { name: `g${p}` } : { name: `n${p}`, namespace: `ns${p % NAMESPACES}` },
-      spec: {
-        order: p, selector: `app == 'app${p % APPS}'`,
-        ingress: [
-          { action: 'Allow', protocol: 'TCP', source: { selector: `app == 'app${(p + 1) % APPS}'` }, destination: { ports: [80 + (p % 5), 'http'] } },
-          { action: 'Deny', protocol: 'UDP', source: { notNets: ['10.16.0.0/12'] } },
-        ],
-        egress: [{ action: 'Allow', destination: { nets: [`172.16.${p % 256}.0/24`] } }, { action: 'Pass', protocol: 'TCP', destination: { ports: ['1000:2000'] } }],
-      },
-    }));
+    out.push(policy(p));
   }
   // The bench pods (endpoints 0 and 1) talk iperf3 on 5201 whatever else the policies say.
   out.push(valid({ apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'zz-iperf' }, spec: { order: 1e6, selector: 'all()', ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [5201] } }], egress: [{ action: 'Allow' }] } }));

@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { TORTIE } from '../support/cluster-lab.js';
 import { tempDir } from '../support/temp-dir.js';
+import { tortie as cli, type CliResult } from '../support/tortie-cli.js';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -18,15 +19,7 @@ const dir = tempDir('lab');
 after(() => dir.remove());
 const env = { PATH: process.env['PATH'] ?? '', TORTIE_CONFIG: '/dev/null', TORTIE_LAB_DIR: join(dir.path, 'labs') };
 
-async function tortie(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [TORTIE, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === 'number' ? x.code : 99, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-  }
-}
+const tortie = (...args: string[]): Promise<CliResult> => cli(args, env, undefined, 300_000);
 
 const namespacesOf = (lab: string): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(`${lab}-`));
 

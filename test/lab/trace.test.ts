@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { TORTIE } from '../support/cluster-lab.js';
 import { tempDir } from '../support/temp-dir.js';
+import { tortie as cli, type CliResult } from '../support/tortie-cli.js';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -20,15 +21,7 @@ after(() => dir.remove());
 const LAB = 'ttr';
 const env = { PATH: process.env['PATH'] ?? '', TORTIE_CONFIG: '/dev/null', TORTIE_LAB_DIR: join(dir.path, 'labs') };
 
-async function tortie(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [TORTIE, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof x.code === 'number' ? x.code : 99, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-  }
-}
+const tortie = (...args: string[]): Promise<CliResult> => cli(args, env, undefined, 300_000);
 
 interface Hop { at: string; kind: string; in?: string; decap?: string; route?: string; out?: string; nextHop?: string; notes: string[];
   encap?: { type: string; vni: number; outerSrc: string; outerDst: string; port: number };

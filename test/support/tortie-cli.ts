@@ -7,11 +7,11 @@ export const TORTIE_BIN = fileURLToPath(new URL('../../../bin/tortie', import.me
 
 export interface CliResult { readonly code: number; readonly stdout: string; readonly stderr: string }
 
-export function tortie(args: readonly string[], env: Record<string, string> = {}, input?: string): Promise<CliResult> {
+export function tortie(args: readonly string[], env: Record<string, string> = {}, input?: string, timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(process.execPath, [TORTIE_BIN, ...args], {
       env: { PATH: process.env['PATH'] ?? '', TORTIE_CONFIG: '/dev/null', ...env },
-      timeout: 60_000,
+      timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024,
     }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
       resolve({ code, stdout, stderr });

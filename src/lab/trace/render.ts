@@ -4,13 +4,7 @@
 import { explainTrace, type TraceResult } from '../../policy/index.js';
 import type { Hop, PathTrace, PolicyCheck } from './path.js';
 
-export interface TraceReport extends PathTrace {
-  readonly from: string;
-  readonly to: string;
-  readonly srcIP: string;
-  readonly dstIP: string;
-  readonly protocol: string;
-  readonly port: number | null;
+export interface TraceReport extends PathTrace, Pick<TraceResult, 'from' | 'to' | 'srcIP' | 'dstIP' | 'protocol' | 'port'> {
   /** The policy evaluator's verdict for this packet, with every tier and policy it went through. */
   readonly policy: TraceResult;
 }
