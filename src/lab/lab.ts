@@ -159,13 +159,20 @@ export async function labDown(name: string): Promise<string[]> {
   const removed: string[] = [];
   let s: LabState | null = null;
   try { s = loadLab(name); } catch { /* a crashed lab may have no state: still remove its namespaces */ }
-  for (const p of [...(s?.processes ?? [])].reverse()) {
-    if (!alive(p.pid)) continue;
-    try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone */ }
-    for (let i = 0; i < 30 && alive(p.pid); i++) await sleep(100);
-    if (alive(p.pid)) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
-    removed.push(`process ${p.role} (${p.pid})`);
-  }
+  // Every process is asked to stop at once (agents take a moment each), then waited for together;
+  // etcd goes last, as the agents may still write their final status to it.
+  const stopAll = async (procs: ReadonlyArray<{ role: string; pid: number }>): Promise<void> => {
+    const running = procs.filter((p) => alive(p.pid));
+    for (const p of running) { try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone */ } }
+    for (let i = 0; i < 30 && running.some((p) => alive(p.pid)); i++) await sleep(100);
+    for (const p of running) {
+      if (alive(p.pid)) { try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+      removed.push(`process ${p.role} (${p.pid})`);
+    }
+  };
+  const procs = s?.processes ?? [];
+  await stopAll(procs.filter((p) => p.role !== 'etcd'));
+  await stopAll(procs.filter((p) => p.role === 'etcd'));
   for (const ns of labNamespaces(name)) { if (trySh(['ip', 'netns', 'del', ns])) removed.push(`netns ${ns}`); }
   if (existsSync(labDir(name))) { rmSync(labDir(name), { recursive: true, force: true }); removed.push(`dir ${labDir(name)}`); }
   return removed;
