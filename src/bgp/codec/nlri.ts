@@ -39,7 +39,8 @@ export function decodePrefixes(b: Uint8Array, start: number, end: number, versio
     if (version === 4) {
       let v = 0;
       for (let i = 0; i < 4; i++) v = v * 256 + (i < n ? b[at + i]! : 0);
-      address = BigInt(v);
+      // Trailing bits cleared here, in number arithmetic (a full table is 100,000s of prefixes).
+      address = BigInt(bits === 0 ? 0 : (v & (0xffffffff << (32 - bits))) >>> 0);
     } else {
       let hi = 0n, lo = 0n;
       for (let i = 0; i < 16; i++) {
@@ -51,7 +52,7 @@ export function decodePrefixes(b: Uint8Array, start: number, end: number, versio
     at += n;
     // Trailing bits past the prefix length are irrelevant (RFC 4271 §4.3); clear them so equal
     // prefixes compare equal.
-    address &= maskOf(version, bits);
+    if (version === 6) address &= maskOf(version, bits);
     out.push(pathId === undefined ? { version, address, prefix: bits } : { version, address, prefix: bits, pathId });
   }
   return out;

@@ -3,7 +3,7 @@
 
 import { endOfRib, type CodecContext, type Family, type Nlri, type UpdateMessage } from '../codec/index.js';
 import type { BestChange, Rib } from './rib.js';
-import { routeKey } from './rib.js';
+import { routeKey, type RouteKey } from './rib.js';
 import { exportPath, type Advertised, type ExportPolicy } from './export.js';
 import { packUpdates, type Announce, type Withdraw } from './pack.js';
 import type { Path, PeerInfo, RibConfig } from './types.js';
@@ -13,8 +13,8 @@ const same = (a: Advertised, b: Advertised): boolean =>
   JSON.stringify(b, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? [...v] : v));
 
 export class AdjRibOut {
-  private readonly sent = new Map<string, { family: Family; prefix: Nlri; adv: Advertised }>();
-  private readonly pending = new Map<string, { family: Family; prefix: Nlri; adv: Advertised | null }>();
+  private readonly sent = new Map<RouteKey, { family: Family; prefix: Nlri; adv: Advertised }>();
+  private readonly pending = new Map<RouteKey, { family: Family; prefix: Nlri; adv: Advertised | null }>();
 
   constructor(
     readonly peer: PeerInfo,

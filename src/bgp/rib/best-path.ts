@@ -67,9 +67,19 @@ export interface BestResult {
   readonly ecmp: readonly Path[];
 }
 
+/** The result for a lone path (most prefixes), without an ECMP array kept per prefix. */
+class OnlyPath implements BestResult {
+  constructor(readonly best: Path) {}
+  get decidedBy(): string { return 'only-path'; }
+  get ecmp(): readonly Path[] { return [this.best]; }
+}
+
+/** The BestResult of a prefix that has just this one path. */
+export const onlyPath = (p: Path): BestResult => new OnlyPath(p);
+
 export function chooseBest(paths: readonly Path[], cfg: RibConfig, rules: readonly Comparator[] = BEST_PATH): BestResult | undefined {
   if (paths.length === 0) return undefined;
-  if (paths.length === 1) return { best: paths[0]!, decidedBy: 'only-path', ecmp: [paths[0]!] };
+  if (paths.length === 1) return onlyPath(paths[0]!);
   let field = paths;
   let ecmp: readonly Path[] | undefined;
   let decidedBy = 'tie';

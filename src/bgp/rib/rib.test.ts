@@ -176,3 +176,42 @@ test('Loc-RIB: best path changes are reported, ECMP included; a dropped peer tak
   assert.equal(rib.dropFamily(b.id, '2/1').length, 1, 'AFI/SAFI disable');
   assert.equal(rib.adjRibInSize(b.id), 0);
 });
+
+test('paths of UPDATEs with equal attributes share one interned source; it goes when its last path does', () => {
+  const p = peer(1);
+  const rib = new Rib(CFG);
+  rib.addPeer(p);
+  const attrs = () => ({ origin: 0 as const, asPath: seq(65001), localPref: 100 });
+  rib.update(p.id, announce([pfx('10.1.0.0/24'), pfx('10.1.1.0/24')], attrs()));
+  rib.update(p.id, announce([pfx('10.1.2.0/24')], attrs()));
+  assert.equal(rib.sourceCount, 1, 'two UPDATEs, one attribute set');
+  const a = rib.best('1/1', pfx('10.1.0.0/24'))!.best, c = rib.best('1/1', pfx('10.1.2.0/24'))!.best;
+  assert.equal(a.attributes, c.attributes, 'the very same attributes object');
+  assert.ok(Object.isFrozen(a.attributes));
+  rib.update(p.id, announce([pfx('10.1.3.0/24')], { ...attrs(), localPref: 200 }));
+  assert.equal(rib.sourceCount, 2);
+  rib.update(p.id, withdraw([pfx('10.1.3.0/24')]));
+  assert.equal(rib.sourceCount, 1, 'the local-pref 200 set had no path left');
+  rib.update(p.id, announce([pfx('10.1.0.0/24'), pfx('10.1.1.0/24'), pfx('10.1.2.0/24')], { ...attrs(), med: 5 }));
+  assert.equal(rib.sourceCount, 1, 'every path moved to the MED 5 set');
+  rib.dropPeer(p.id);
+  assert.equal(rib.sourceCount, 0);
+});
+
+test('one path, two, then one again: each best-path change is reported once, the ECMP set included', () => {
+  const p1 = peer(1), p2 = peer(2);
+  const rib = new Rib(CFG);
+  rib.addPeer(p1);
+  rib.addPeer(p2);
+  const attrs = { origin: 0 as const, asPath: [], localPref: 100 };
+  const first = rib.update(p1.id, announce([pfx('10.9.0.0/24')], attrs, p1.address));
+  assert.deepEqual(first.changes.map((c) => [c.before, c.after?.decidedBy, c.after?.ecmp.length]), [[undefined, 'only-path', 1]]);
+  const second = rib.update(p2.id, announce([pfx('10.9.0.0/24')], attrs, p2.address));
+  assert.deepEqual(second.changes.map((c) => [c.before?.decidedBy, c.after?.best.peer?.id, c.after?.ecmp.length]), [['only-path', p1.id, 2]]);
+  assert.equal(rib.update(p2.id, announce([pfx('10.9.0.0/24')], attrs, p2.address)).changes.length, 1, 'a new path object from p2 changes the ECMP set');
+  const back = rib.update(p1.id, withdraw([pfx('10.9.0.0/24')]));
+  assert.deepEqual(back.changes.map((c) => [c.before?.ecmp.length, c.after?.best.peer?.id, c.after?.decidedBy]), [[2, p2.id, 'only-path']]);
+  assert.equal(rib.update(p1.id, withdraw([pfx('10.9.0.0/24')])).changes.length, 0, 'withdrawing what is gone changes nothing');
+  assert.deepEqual(rib.update(p2.id, withdraw([pfx('10.9.0.0/24')])).changes.map((c) => c.after), [undefined]);
+  assert.equal(rib.best('1/1', pfx('10.9.0.0/24')), undefined);
+});

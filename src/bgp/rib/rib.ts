@@ -5,11 +5,18 @@
 //                                                                                   │ chooseBest
 //   Rib.originate (own blocks) ────────────────────────────────────────────────────▶ ▼
 //                                                                          BestChange[] → speaker
+//
+// Sized for full tables: a path is a prefix and a pointer to its interned PathSource (shared by
+// every prefix of an UPDATE), IPv4 unicast prefixes are numeric keys (no strings built), a prefix
+// with one candidate path (almost all of them) is stored as just that path — a Dest with its
+// candidates and chosen best only exists where there are several — and best paths are chosen
+// once per touched prefix per UPDATE.
 
 import { TortieError } from '../../lib/errors.js';
-import { formatNlri, type Family, type Nlri, type RouteChanges } from '../codec/index.js';
-import { chooseBest, type BestResult } from './best-path.js';
-import { importPath, type ImportOptions } from './import.js';
+import { formatNlri, IPV4_UNICAST, type Family, type Nlri, type RouteChanges } from '../codec/index.js';
+import { chooseBest, onlyPath, type BestResult } from './best-path.js';
+import { importPath, type ImportOptions, type ImportVerdict } from './import.js';
+import { PathSourceTable, RibPath, type PathSource } from './path-source.js';
 import type { Path, PeerInfo, RibConfig } from './types.js';
 
 export interface BestChange {
@@ -28,29 +35,66 @@ export interface UpdateOutcome {
   readonly maxPrefixExceeded?: { readonly limit: number; readonly count: number };
 }
 
+/** A prefix's identity in the RIB: a number for IPv4 unicast, text otherwise. */
+export type RouteKey = number | string;
+
 interface PeerEntry {
   info: PeerInfo;
   opts: ImportOptions;
-  readonly adjIn: Map<string, Path>;
+  readonly adjIn: Map<RouteKey, Path>;
   /** Graceful restart: paths kept from before the peer restarted, until refreshed (RFC 4724 §4.2). */
-  readonly stale: Set<string>;
+  readonly stale: Set<RouteKey>;
 }
 
-interface Dest {
-  readonly family: Family;
-  readonly prefix: Nlri;
-  readonly candidates: Map<string, Path>;
-  best?: BestResult;
+/** A prefix with several candidate paths (one per peer and path ID, and our own). */
+class Dest {
+  best: BestResult | undefined = undefined;
+  constructor(readonly family: Family, readonly prefix: Nlri, readonly paths: Path[]) {}
+
+  set(p: Path): void {
+    const i = this.indexOf(p.peer?.id, p.prefix.pathId ?? 0);
+    if (i < 0) this.paths.push(p); else this.paths[i] = p;
+  }
+
+  remove(peerId: string | undefined, pathId: number): void {
+    const i = this.indexOf(peerId, pathId);
+    if (i >= 0) this.paths.splice(i, 1);
+  }
+
+  private indexOf(peerId: string | undefined, pathId: number): number {
+    const ps = this.paths;
+    for (let i = 0; i < ps.length; i++) if (sameSource(ps[i]!, peerId, pathId)) return i;
+    return -1;
+  }
 }
 
-const bare = (n: Nlri): Nlri => ({ version: n.version, address: n.address, prefix: n.prefix });
-export const routeKey = (family: Family, n: Nlri): string => `${family} ${formatNlri(bare(n))}`;
-const pathKey = (family: Family, n: Nlri): string => `${routeKey(family, n)}#${n.pathId ?? 0}`;
-const LOCAL = '\u0000local';
+/** The Loc-RIB entry of a prefix: its only path, or a Dest. */
+type Entry = Path | Dest;
+/** What a prefix's best was before an operation touched it (a lone path stands for itself). */
+interface Touched { readonly family: Family; readonly prefix: Nlri; readonly before: BestResult | Path | undefined }
+
+const sameSource = (p: Path, peerId: string | undefined, pathId: number): boolean => p.peer?.id === peerId && (p.prefix.pathId ?? 0) === pathId;
+const asResult = (b: BestResult | Path | undefined): BestResult | undefined => (b === undefined || !('family' in b) ? b : onlyPath(b));
+const bestOf = (e: Entry | undefined): BestResult | Path | undefined => (e instanceof Dest ? e.best : e);
+
+const bare = (n: Nlri): Nlri => (n.pathId === undefined ? n : { version: n.version, address: n.address, prefix: n.prefix });
+
+/**
+ * The key of a prefix (its path ID ignored): IPv4 unicast prefixes as address × 64 + length, an
+ * exact number below 2^38 that costs no string; other families as `family prefix` text.
+ */
+export function routeKey(family: Family, n: Nlri): RouteKey {
+  if (family === IPV4_UNICAST && n.version === 4) return Number(n.address) * 64 + n.prefix;
+  return `${family} ${formatNlri(bare(n))}`;
+}
+const pathKey = (family: Family, n: Nlri, rk: RouteKey = routeKey(family, n)): RouteKey => (n.pathId === undefined ? rk : `${rk}#${n.pathId}`);
 
 export class Rib {
   private readonly peers = new Map<string, PeerEntry>();
-  private readonly dests = new Map<string, Dest>();
+  private readonly dests = new Map<RouteKey, Entry>();
+  private readonly sources = new PathSourceTable();
+  /** Reference count changes of sources during one operation, settled at its end. */
+  private readonly held = new Map<PathSource, number>();
 
   constructor(readonly config: RibConfig) {}
 
@@ -60,23 +104,40 @@ export class Rib {
     this.peers.set(info.id, { info, opts, adjIn: new Map(), stale: new Set() });
   }
 
-  /** Applies one UPDATE's changes (see codec `routeChanges`) from a peer. */
+  /** Applies one UPDATE's changes (see codec `routeChanges`) from a peer; best paths are chosen once per prefix touched. */
   update(peerId: string, ch: RouteChanges): UpdateOutcome {
     const peer = this.entry(peerId);
-    const touched = new Set<string>();
+    const touched = new Map<RouteKey, Touched>();
     const rejected: Array<{ family: Family; prefix: Nlri; reason: string }> = [];
     for (const w of ch.withdrawn) this.removeAdj(peer, pathKey(w.family, w.nlri), touched);
+    // Every announcement of one family shares its next hops: one source, and — without an import
+    // policy, which may look at the prefix — one verdict of the import checks.
+    let hops: readonly string[] | undefined;
+    let family: Family | undefined;
+    let src: PathSource | undefined;
+    let shared: ImportVerdict | undefined;
     for (const a of ch.announced) {
-      const path: Path = { family: a.family, prefix: a.nlri, attributes: ch.attributes, nextHops: a.nextHops, peer: peer.info };
-      const v = importPath(path, peer.info, this.config, peer.opts);
-      const key = pathKey(a.family, a.nlri);
+      if (src === undefined || a.nextHops !== hops || a.family !== family) {
+        hops = a.nextHops;
+        family = a.family;
+        src = this.sources.intern(a.family, ch.attributes, a.nextHops, peer.info);
+        this.hold(src, 0);
+        shared = peer.opts.policy ? undefined : importPath(new RibPath(a.nlri, src), peer.info, this.config, peer.opts);
+      }
+      const rk = routeKey(a.family, a.nlri);
+      const key = pathKey(a.family, a.nlri, rk);
+      const candidate = new RibPath(a.nlri, src);
+      const v = shared ?? importPath(candidate, peer.info, this.config, peer.opts);
       if (!v.ok) { rejected.push({ family: a.family, prefix: a.nlri, reason: v.reason }); this.removeAdj(peer, key, touched); continue; }
-      peer.adjIn.set(key, v.path);
+      const path = shared ? candidate : v.path;
+      const old = peer.adjIn.get(key);
+      if (old instanceof RibPath) this.hold(old.src, -1);
+      if (path instanceof RibPath) this.hold(path.src, 1);
+      peer.adjIn.set(key, path);
       peer.stale.delete(key);
-      this.candidates(v.path.family, v.path.prefix).candidates.set(`${peer.info.id}#${a.nlri.pathId ?? 0}`, v.path);
-      touched.add(routeKey(a.family, a.nlri));
+      this.setCandidate(rk, path, touched);
     }
-    if (ch.endOfRib !== undefined) this.flushStaleIn(peer, (k) => k.startsWith(`${ch.endOfRib} `), touched);
+    if (ch.endOfRib !== undefined) this.flushStaleIn(peer, ch.endOfRib, touched);
     const out: UpdateOutcome = { changes: this.recompute(touched), rejected };
     const limit = peer.opts.maxPrefix;
     return limit !== undefined && peer.adjIn.size > limit ? { ...out, maxPrefixExceeded: { limit, count: peer.adjIn.size } } : out;
@@ -86,7 +147,7 @@ export class Rib {
   dropPeer(peerId: string, forget = false): BestChange[] {
     const peer = this.peers.get(peerId);
     if (!peer) return [];
-    const touched = new Set<string>();
+    const touched = new Map<RouteKey, Touched>();
     for (const k of [...peer.adjIn.keys()]) this.removeAdj(peer, k, touched);
     peer.stale.clear();
     if (forget) this.peers.delete(peerId);
@@ -96,7 +157,7 @@ export class Rib {
   /** RFC 7606 "AFI/SAFI disable": forget everything the peer sent in one family. */
   dropFamily(peerId: string, family: Family): BestChange[] {
     const peer = this.entry(peerId);
-    const touched = new Set<string>();
+    const touched = new Map<RouteKey, Touched>();
     for (const [k, p] of [...peer.adjIn]) if (p.family === family) this.removeAdj(peer, k, touched);
     return this.recompute(touched);
   }
@@ -110,32 +171,37 @@ export class Rib {
   /** The restart timer ran out (or the peer came back without graceful restart): flush stale paths. */
   flushStale(peerId: string, family?: Family): BestChange[] {
     const peer = this.entry(peerId);
-    const touched = new Set<string>();
-    this.flushStaleIn(peer, (k) => family === undefined || k.startsWith(`${family} `), touched);
+    const touched = new Map<RouteKey, Touched>();
+    this.flushStaleIn(peer, family, touched);
     return this.recompute(touched);
   }
 
   staleCount(peerId: string): number { return this.entry(peerId).stale.size; }
   adjRibInSize(peerId: string): number { return this.entry(peerId).adjIn.size; }
+  /** Distinct interned attribute sets held by the Adj-RIB-Ins. */
+  get sourceCount(): number { return this.sources.size; }
 
   /** Originates a route from this node (Calico: the blackhole route of each local block). */
   originate(path: Omit<Path, 'peer'>): BestChange[] {
-    const d = this.candidates(path.family, path.prefix);
-    d.candidates.set(LOCAL, { family: path.family, prefix: bare(path.prefix), attributes: path.attributes, nextHops: path.nextHops });
-    return this.recompute(new Set([routeKey(path.family, path.prefix)]));
+    const touched = new Map<RouteKey, Touched>();
+    this.setCandidate(routeKey(path.family, path.prefix), { family: path.family, prefix: bare(path.prefix), attributes: path.attributes, nextHops: path.nextHops }, touched);
+    return this.recompute(touched);
   }
 
   withdrawLocal(family: Family, prefix: Nlri): BestChange[] {
-    const d = this.dests.get(routeKey(family, prefix));
-    if (!d || !d.candidates.delete(LOCAL)) return [];
-    return this.recompute(new Set([routeKey(family, prefix)]));
+    const touched = new Map<RouteKey, Touched>();
+    if (!this.removeCandidate(routeKey(family, prefix), undefined, 0, touched)) return [];
+    return this.recompute(touched);
   }
 
-  best(family: Family, prefix: Nlri): BestResult | undefined { return this.dests.get(routeKey(family, prefix))?.best; }
+  best(family: Family, prefix: Nlri): BestResult | undefined { return asResult(bestOf(this.dests.get(routeKey(family, prefix)))); }
 
   /** Every prefix with a best path (the Loc-RIB), for an initial dump to a new peer. */
   *bestPaths(): Iterable<{ family: Family; prefix: Nlri; best: BestResult }> {
-    for (const d of this.dests.values()) if (d.best) yield { family: d.family, prefix: d.prefix, best: d.best };
+    for (const e of this.dests.values()) {
+      if (e instanceof Dest) { if (e.best) yield { family: e.family, prefix: e.prefix, best: e.best }; }
+      else yield { family: e.family, prefix: bare(e.prefix), best: onlyPath(e) };
+    }
   }
 
   private entry(peerId: string): PeerEntry {
@@ -144,43 +210,85 @@ export class Rib {
     return p;
   }
 
-  private candidates(family: Family, prefix: Nlri): Dest {
-    const k = routeKey(family, prefix);
-    let d = this.dests.get(k);
-    if (!d) { d = { family, prefix: bare(prefix), candidates: new Map() }; this.dests.set(k, d); }
-    return d;
+  /** Notes the prefix's best before its first change in this operation. */
+  private touch(rk: RouteKey, e: Entry | undefined, p: Path, touched: Map<RouteKey, Touched>): void {
+    if (touched.has(rk)) return;
+    touched.set(rk, e instanceof Dest ? { family: e.family, prefix: e.prefix, before: e.best } : { family: p.family, prefix: bare(p.prefix), before: e });
   }
 
-  private removeAdj(peer: PeerEntry, key: string, touched: Set<string>): void {
+  private setCandidate(rk: RouteKey, p: Path, touched: Map<RouteKey, Touched>): void {
+    const e = this.dests.get(rk);
+    this.touch(rk, e, p, touched);
+    if (e instanceof Dest) e.set(p);
+    else if (e === undefined || sameSource(e, p.peer?.id, p.prefix.pathId ?? 0)) this.dests.set(rk, p);
+    else {
+      const d = new Dest(p.family, bare(p.prefix), [e, p]);
+      d.best = onlyPath(e);
+      this.dests.set(rk, d);
+    }
+  }
+
+  private removeCandidate(rk: RouteKey, peerId: string | undefined, pathId: number, touched: Map<RouteKey, Touched>): boolean {
+    const e = this.dests.get(rk);
+    if (e === undefined) return false;
+    if (e instanceof Dest) {
+      const n = e.paths.length;
+      this.touch(rk, e, e.paths[0]!, touched);
+      e.remove(peerId, pathId);
+      return e.paths.length < n;
+    }
+    if (!sameSource(e, peerId, pathId)) return false;
+    this.touch(rk, e, e, touched);
+    this.dests.delete(rk);
+    return true;
+  }
+
+  private hold(src: PathSource, n: number): void {
+    this.held.set(src, (this.held.get(src) ?? 0) + n);
+  }
+
+  private removeAdj(peer: PeerEntry, key: RouteKey, touched: Map<RouteKey, Touched>): void {
     const p = peer.adjIn.get(key);
     if (!p) return;
     peer.adjIn.delete(key);
     peer.stale.delete(key);
-    const rk = routeKey(p.family, p.prefix);
-    this.dests.get(rk)?.candidates.delete(`${peer.info.id}#${p.prefix.pathId ?? 0}`);
-    touched.add(rk);
+    if (p instanceof RibPath) this.hold(p.src, -1);
+    this.removeCandidate(routeKey(p.family, p.prefix), peer.info.id, p.prefix.pathId ?? 0, touched);
   }
 
-  private flushStaleIn(peer: PeerEntry, match: (key: string) => boolean, touched: Set<string>): void {
-    for (const k of [...peer.stale]) if (match(k)) this.removeAdj(peer, k, touched);
+  private flushStaleIn(peer: PeerEntry, family: Family | undefined, touched: Map<RouteKey, Touched>): void {
+    for (const k of [...peer.stale]) {
+      if (family === undefined || peer.adjIn.get(k)?.family === family) this.removeAdj(peer, k, touched);
+    }
   }
 
-  private recompute(keys: Iterable<string>): BestChange[] {
+  private recompute(touched: ReadonlyMap<RouteKey, Touched>): BestChange[] {
+    for (const [src, n] of this.held) this.sources.adjust(src, n);
+    this.held.clear();
     const out: BestChange[] = [];
-    for (const k of keys) {
-      const d = this.dests.get(k);
-      if (!d) continue;
-      const before = d.best;
-      const after = chooseBest([...d.candidates.values()], this.config);
-      const same = before === undefined ? after === undefined
-        : after !== undefined && before.best === after.best && before.ecmp.length === after.ecmp.length && before.ecmp.every((p, i) => p === after.ecmp[i]);
-      if (after) d.best = after; else { delete d.best; this.dests.delete(k); }
-      if (same) continue;
-      const change: { family: Family; prefix: Nlri; before?: BestResult; after?: BestResult } = { family: d.family, prefix: d.prefix };
+    for (const [k, t] of touched) {
+      let e = this.dests.get(k);
+      if (e instanceof Dest && e.paths.length <= 1) {
+        // Back to one candidate (or none): the path is its own entry again.
+        e = e.paths[0];
+        if (e) this.dests.set(k, e); else this.dests.delete(k);
+      }
+      const after = e instanceof Dest ? (e.best = chooseBest(e.paths, this.config)) : e;
+      if (sameBest(t.before, after)) continue;
+      const change: { family: Family; prefix: Nlri; before?: BestResult; after?: BestResult } = { family: t.family, prefix: t.prefix };
+      const before = asResult(t.before), now = asResult(after);
       if (before) change.before = before;
-      if (after) change.after = after;
+      if (now) change.after = now;
       out.push(change);
     }
     return out;
   }
+}
+
+/** The same best path and the same ECMP set (a lone path is its own best, without ECMP peers). */
+function sameBest(a: BestResult | Path | undefined, b: BestResult | Path | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  const ra = asResult(a)!, rb = asResult(b)!;
+  return ra.best === rb.best && ra.ecmp.length === rb.ecmp.length && ra.ecmp.every((p, i) => p === rb.ecmp[i]);
 }

@@ -1,49 +1,30 @@
-// One configured peer: its FSM on real time, the TCP connection(s), collision resolution, the
-// UPDATE path into the RIB, Adj-RIB-Outs per family, route refresh, graceful restart as helper.
+// One configured peer: its FSM on real time, the TCP connection(s), collision resolution,
+// Adj-RIB-Outs per family and route refresh. Its UPDATEs into the RIB are InboundRoutes
+// (inbound-routes.ts), graceful restart as helper is RestartHelper (graceful-restart.ts), its
+// OPEN and timers come from peer-config.ts.
 //
 //   socket ─Framer─▶ decodeMessage ─eventOf─▶ SessionFsm ─actions─▶ connect / send / drop / established / down
 //                          │ UPDATE (Established)                        │
 //                          ▼                                             ▼
-//                routeChanges ─▶ Rib.update ─▶ host.changes()     AdjRibOut per family ─▶ UPDATEs
-//
-// Graceful restart, helper side (RFC 4724 §4.2): when an Established session with a peer that
-// announced the capability ends without a NOTIFICATION (TCP reset, the peer's process killed, a
-// new OPEN while we still think the old session is up), its routes stay — marked stale — for the
-// restart time it announced; they are refreshed by the new session and the rest flushed at its
-// End-of-RIB, or all flushed when the time runs out.
+//              InboundRoutes ─▶ Rib.update ─▶ host.changes()      AdjRibOut per family ─▶ UPDATEs
 
 import type { Socket } from 'node:net';
 import {
-  CEASE_SUB, DEFAULT_CONTEXT, IPV4_UNICAST, IPV6_UNICAST, REFRESH_SUBTYPE, cease, decodeMessage, encodeMessage,
-  familyKey, formatNotification, peerAsOf, routeChanges,
-  type CodecContext, type Family, type Frame, type Message, type Negotiated, type OpenMessage, type UpdateMessage,
+  CEASE_SUB, DEFAULT_CONTEXT, REFRESH_SUBTYPE, cease, decodeMessage, encodeMessage, familyKey, formatNotification, peerAsOf,
+  type CodecContext, type Family, type Frame, type Message, type Negotiated, type OpenMessage, type UpdateMessage, type WireError,
 } from '../codec/index.js';
-import { eventOf, peerConfig, resolveCollision, type Clock, type FsmAction, type FsmState, type PeerConfig, type TimerHandle } from '../fsm/index.js';
-import { AdjRibOut, type BestChange, type ExportPolicy, type PeerInfo, type Rib } from '../rib/index.js';
+import { eventOf, resolveCollision, type FsmAction, type FsmState, type PeerConfig } from '../fsm/index.js';
+import { AdjRibOut, type BestChange, type PeerInfo } from '../rib/index.js';
 import { Connection, connectTcp, secureAccepted } from './connection.js';
+import { RestartHelper } from './graceful-restart.js';
+import { InboundRoutes } from './inbound-routes.js';
+import { fsmConfigOf } from './peer-config.js';
+import type { PeerHost } from './peer-host.js';
 import { SessionFsm } from './session-fsm.js';
-import type { PeerSpec, PeerStatus, SpeakerConfig } from './types.js';
+import type { PeerSpec, PeerStatus } from './types.js';
 
-export interface PeerHost {
-  readonly config: SpeakerConfig;
-  readonly rib: Rib;
-  readonly clock: Clock;
-  readonly exportPolicy: ExportPolicy;
-  /** Loc-RIB changes caused by this peer (the speaker fans them out and tells the agent). */
-  changes(changes: readonly BestChange[]): void;
-  /** Any change worth a status refresh (state, counters). */
-  touched(peer: Peer): void;
-  /** The peer's first End-of-RIB (all families) after start: used to decide convergence. */
-  endOfRib(peer: Peer): void;
-  /** Our graceful-restart R bit is still to be set in new OPENs. */
-  restarting(): boolean;
-  log(level: 'debug' | 'info' | 'warn', o: object, msg: string): void;
-}
 
-const DEFAULT_RESTART = 120;
 const PROBE_TIMEOUT_MS = 10_000;
-const familiesFor = (address: string): Family[] => (address.includes(':') ? [IPV6_UNICAST, IPV4_UNICAST] : [IPV4_UNICAST, IPV6_UNICAST]);
-const split = (f: Family): { afi: number; safi: number } => { const [afi, safi] = f.split('/').map(Number); return { afi: afi!, safi: safi! }; };
 
 export class Peer {
   readonly key: string;
@@ -58,23 +39,23 @@ export class Peer {
   private lastState = 'Idle';
   private sinceMs = Date.now();
   private lastError: string | undefined;
-  private restartTimer: TimerHandle | undefined;
-  private staleTimer: TimerHandle | undefined;
-  private readonly rejected = new Set<string>();
-  private eorPending = new Set<Family>();
-  private sawEndOfRib = false;
-  updatesIn = 0;
+  private readonly restart: RestartHelper;
+  private readonly inbound: InboundRoutes;
   updatesOut = 0;
 
   constructor(readonly spec: PeerSpec, private readonly host: PeerHost) {
     this.key = spec.address;
+    this.restart = new RestartHelper(this.key, spec.name, host, () => host.touched(this));
+    this.inbound = new InboundRoutes(this, host, this.restart);
     this.fsm = new SessionFsm(this.peerConfig(), host.clock, (a, s) => this.act(a, s));
   }
+
+  get updatesIn(): number { return this.inbound.updates; }
 
   get port(): number { return this.spec.port ?? 179; }
   get established(): boolean { return this.fsm.state.name === 'Established'; }
   /** True once the peer sent End-of-RIB for every family, or never will (down, no session yet counts as not). */
-  get initialSyncDone(): boolean { return this.sawEndOfRib; }
+  get initialSyncDone(): boolean { return this.inbound.initialSyncDone; }
 
   start(): void {
     if (this.started) return;
@@ -100,8 +81,7 @@ export class Peer {
     for (const p of this.probes) p.abort();
     this.probes.clear();
     this.fsm.dispose();
-    this.clearTimer('restartTimer');
-    this.clearTimer('staleTimer');
+    this.restart.stop();
     this.started = false;
     this.host.changes(this.host.rib.dropPeer(this.key, true));
   }
@@ -155,7 +135,7 @@ export class Peer {
       name: this.spec.name, address: this.spec.address, port: this.port, type: this.spec.type, asNumber: this.spec.asNumber,
       state, bgpState: st, since: new Date(this.sinceMs).toISOString(),
       info: st === 'Established' || !this.lastError ? label : `${label} ${this.lastError}`,
-      prefixes: { received: adjIn + this.rejected.size, accepted: adjIn, advertised },
+      prefixes: { received: adjIn + this.inbound.rejectedCount, accepted: adjIn, advertised },
       updates: { received: this.updatesIn, sent: this.updatesOut },
       stale,
     };
@@ -267,30 +247,11 @@ export class Peer {
     else if (r.message.type === 'route-refresh') this.onRefresh(r.message.afi, r.message.safi, r.message.subtype);
   }
 
-  private onUpdate(u: UpdateMessage, problems: Parameters<typeof routeChanges>[1]): void {
-    this.updatesIn++;
-    for (const p of problems ?? []) this.host.log('debug', { peer: this.key, rank: p.rank }, `BGP UPDATE: ${p.reason} (RFC 7606 ${p.rank})`);
-    const ch = routeChanges(u, problems);
-    const rib = this.host.rib;
-    for (const fam of ch.disabledFamilies) this.host.changes(rib.dropFamily(this.key, fam));
-    const out = rib.update(this.key, ch);
-    for (const w of ch.withdrawn) this.rejected.delete(`${w.family} ${w.nlri.address}/${w.nlri.prefix}`);
-    for (const a of ch.announced) this.rejected.delete(`${a.family} ${a.nlri.address}/${a.nlri.prefix}`);
-    for (const r of out.rejected) this.rejected.add(`${r.family} ${r.prefix.address}/${r.prefix.prefix}`);
-    if (out.rejected.length) this.host.log('debug', { peer: this.key, rejected: out.rejected.length, reason: out.rejected[0]!.reason }, 'BGP: paths refused on import');
-    this.host.changes(out.changes);
-    if (ch.endOfRib !== undefined) {
-      this.eorPending.delete(ch.endOfRib);
-      if (this.eorPending.size === 0 && !this.sawEndOfRib) {
-        this.sawEndOfRib = true;
-        this.clearTimer('staleTimer');
-        this.host.changes(rib.flushStale(this.key));
-        this.host.endOfRib(this);
-      }
-    }
-    if (out.maxPrefixExceeded) {
-      this.lastError = `Maximum number of prefixes (${out.maxPrefixExceeded.limit}) exceeded`;
-      this.host.log('warn', { peer: this.key, ...out.maxPrefixExceeded }, 'BGP: the peer sent more prefixes than allowed; closing the session');
+  private onUpdate(u: UpdateMessage, problems: readonly WireError[] | undefined): void {
+    const exceeded = this.inbound.apply(u, problems);
+    if (exceeded) {
+      this.lastError = `Maximum number of prefixes (${exceeded.limit}) exceeded`;
+      this.host.log('warn', { peer: this.key, ...exceeded }, 'BGP: the peer sent more prefixes than allowed; closing the session');
       this.dispatch({ type: 'AutomaticStop', subcode: CEASE_SUB.MAX_PREFIXES });
     }
     this.host.touched(this);
@@ -381,20 +342,8 @@ export class Peer {
       ...(this.spec.allowAsIn !== undefined ? { allowAsIn: this.spec.allowAsIn } : {}),
       ...(this.spec.maxPrefixes !== undefined ? { maxPrefix: this.spec.maxPrefixes } : {}),
     });
-    // A peer without the graceful-restart capability need not send End-of-RIB (RFC 4724 §2):
-    // its initial table cannot be waited for.
-    this.eorPending = new Set(open.capabilities.gracefulRestart ? n.families : []);
-    this.sawEndOfRib = this.eorPending.size === 0;
-    // Stale routes from before the peer restarted: dropped now unless it preserved forwarding
-    // for their family; otherwise kept until its End-of-RIB (or a deadline).
-    this.clearTimer('restartTimer');
-    const stale = rib.staleCount(this.key);
-    if (stale > 0) {
-      const kept = new Set((open.capabilities.gracefulRestart?.families ?? []).filter((f) => f.forwarding).map((f) => familyKey(f.afi, f.safi)));
-      for (const fam of [IPV4_UNICAST, IPV6_UNICAST]) if (!kept.has(fam) || !n.families.includes(fam)) this.host.changes(rib.flushStale(this.key, fam));
-      const wait = Math.max(open.capabilities.gracefulRestart?.time ?? DEFAULT_RESTART, 30);
-      this.staleTimer = this.host.clock.setTimer(wait * 1000, () => { this.staleTimer = undefined; this.host.changes(rib.flushStale(this.key)); });
-    }
+    this.inbound.established(open, n);
+    this.restart.established(open, n);
     this.outs.clear();
     const msgs: UpdateMessage[] = [];
     for (const fam of n.families) {
@@ -403,7 +352,7 @@ export class Peer {
       msgs.push(...out.initialDump(rib));
     }
     this.sendAll(msgs);
-    if (this.sawEndOfRib) this.host.endOfRib(this);
+    if (this.inbound.initialSyncDone) this.host.endOfRib(this);
   }
 
   private onDown(a: Extract<FsmAction, { type: 'down' }>, _s: FsmState): void {
@@ -416,61 +365,14 @@ export class Peer {
     this.outs.clear();
     this.refreshConfig();
     if (!a.wasEstablished || !this.info) return;
-    const gr = n?.peerGracefulRestart;
-    const families = (gr?.families ?? []).map((f) => familyKey(f.afi, f.safi)).filter((f) => n!.families.includes(f));
-    // RFC 4724: a NOTIFICATION ends graceful restart (RFC 8538's N bit is not negotiated by us).
-    if (gr && families.length > 0 && !a.sent && !a.received && this.started) {
-      const rib = this.host.rib;
-      rib.markStale(this.key, families);
-      const notKept = [IPV4_UNICAST, IPV6_UNICAST].filter((f) => !families.includes(f));
-      for (const f of notKept) this.host.changes(rib.flushStale(this.key, f));
-      // Families the peer did not list for graceful restart go now.
-      for (const f of n!.families) if (!families.includes(f)) this.host.changes(rib.dropFamily(this.key, f));
-      const time = gr.time > 0 ? gr.time : 0;
-      this.clearTimer('restartTimer');
-      this.restartTimer = this.host.clock.setTimer(time * 1000, () => {
-        this.restartTimer = undefined;
-        this.host.log('info', { peer: this.key }, `BGP peer ${this.spec.name}: restart time (${time} s) ran out; its routes are withdrawn`);
-        this.host.changes(rib.flushStale(this.key));
-        this.host.touched(this);
-      });
-      this.host.log('info', { peer: this.key, restartTime: time, stale: rib.staleCount(this.key) }, `BGP peer ${this.spec.name}: keeping its routes while it restarts`);
-    } else {
-      this.clearTimer('restartTimer');
-      this.clearTimer('staleTimer');
-      this.host.changes(this.host.rib.dropPeer(this.key));
-    }
-    this.rejected.clear();
+    if (!this.restart.down(n, !!a.sent || !!a.received, this.started)) this.host.changes(this.host.rib.dropPeer(this.key));
+    this.inbound.down();
     this.host.touched(this);
-  }
-
-  private clearTimer(which: 'restartTimer' | 'staleTimer'): void {
-    const t = this[which];
-    if (t) this.host.clock.clearTimer(t);
-    this[which] = undefined;
   }
 
   private safe(f: () => number): number { try { return f(); } catch { return 0; } }
 
   private peerConfig(): PeerConfig {
-    const s = this.spec, cfg = this.host.config;
-    const families = familiesFor(s.address).map(split);
-    const keepalive = s.keepaliveTime ?? 80;
-    const holdTime = s.holdTime ?? (s.keepaliveTime !== undefined ? Math.max(3, s.keepaliveTime * 3) : 240);
-    return peerConfig({
-      localAs: s.localAsNumber ?? cfg.asNumber, localId: cfg.routerId, peerAs: s.asNumber,
-      open: {
-        families, routeRefresh: true, enhancedRouteRefresh: true,
-        gracefulRestart: {
-          restarting: this.host.restarting(), notification: false, time: Math.min(4095, Math.round(s.restartTime ?? cfg.restartTime ?? DEFAULT_RESTART)),
-          families: families.map((f) => ({ ...f, forwarding: true })),
-        },
-      },
-      holdTime, keepalive: Math.min(keepalive, Math.floor(holdTime / 3) || keepalive),
-      passive: s.passive === true,
-      ...(s.connectRetry !== undefined ? { connectRetry: s.connectRetry } : {}),
-      ...(s.connectDelay !== undefined ? { connectDelay: s.connectDelay } : {}),
-      ...(s.errorWait !== undefined ? { errorWait: s.errorWait } : {}),
-    });
+    return fsmConfigOf(this.spec, this.host.config, this.host.restarting());
   }
 }

@@ -44,6 +44,10 @@ describe('BGP speaker over loopback', () => {
     const [pa, pb] = [await freePort(), await freePort()];
     const a = await speaker('127.0.1.1', pa);
     const b = await speaker('127.0.1.2', pb);
+    // The learned routes as a consumer of the differences alone would rebuild them.
+    const mirror = new Map<string, string>();
+    a.onLearnedChanges((changes) => { for (const c of changes) if (c.route) mirror.set(c.prefix, c.route.nextHop); else mirror.delete(c.prefix); });
+    const mirrored = (): string[] => [...mirror].map(([p, via]) => `${p} via ${via}`).sort();
     a.setExports(['10.65.0.0/26']);
     b.setExports(['10.65.1.0/26', '10.65.2.0/26']);
     a.setPeers([peer('127.0.1.2', pb)]);
@@ -51,6 +55,9 @@ describe('BGP speaker over loopback', () => {
     await until('both up', () => up(a) && up(b));
     await until('a learns b\'s blocks', () => learned(a).length === 2);
     assert.deepEqual(learned(a), ['10.65.1.0/26 via 127.0.1.2', '10.65.2.0/26 via 127.0.1.2']);
+    await until('the changes reach the change listener', () => mirrored().length === 2);
+    assert.deepEqual(mirrored(), learned(a));
+    assert.equal(a.learnedCount, 2);
     await until('b learns a\'s block', () => learned(b).length === 1);
     assert.deepEqual(learned(b), ['10.65.0.0/26 via 127.0.1.1']);
     const st = a.status().peers[0]!;
@@ -67,9 +74,13 @@ describe('BGP speaker over loopback', () => {
     b.setExports(['10.65.1.0/26']);
     await until('the withdrawal reaches a', () => learned(a).length === 1);
     assert.deepEqual(learned(a), ['10.65.1.0/26 via 127.0.1.2']);
+    await until('the withdrawal reaches the change listener', () => mirrored().length === 1);
+    assert.deepEqual(mirrored(), learned(a));
     // A peer removed from the configuration: Cease, and its routes go.
     b.setPeers([]);
     await until('a forgets b\'s routes', () => learned(a).length === 0);
+    await until('and so does the change listener', () => mirror.size === 0);
+    assert.equal(a.learnedCount, 0);
     assert.match(a.status().peers[0]!.info, /Cease/);
   });
 

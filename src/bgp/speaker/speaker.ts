@@ -14,12 +14,13 @@ import { TortieError } from '../../lib/errors.js';
 import { formatCIDR, parseCIDR, cidrContainsIP, type CIDR } from '../../lib/ip.js';
 import { formatAsPath, formatNlri, ORIGIN_NAME, familyKey, type Family, type Nlri } from '../codec/index.js';
 import type { Clock } from '../fsm/index.js';
-import { Rib, type BestChange, type ExportPolicy, type Path } from '../rib/index.js';
+import { Rib, routeKey, type BestChange, type BestResult, type ExportPolicy, type Path, type RouteKey } from '../rib/index.js';
 import { plainAddress } from './connection.js';
-import { Peer, type PeerHost } from './peer.js';
+import { Peer } from './peer.js';
+import type { PeerHost } from './peer-host.js';
 import { RealClock } from './real-clock.js';
 import { setMd5Key } from './sockopt.js';
-import type { LearnedRoute, PeerSpec, RibRoute, SpeakerConfig, SpeakerStatus } from './types.js';
+import type { LearnedChange, LearnedRoute, PeerSpec, RibRoute, SpeakerConfig, SpeakerStatus } from './types.js';
 
 export interface SpeakerLogger {
   debug(o: object, msg?: string): void;
@@ -36,6 +37,8 @@ export interface SpeakerOptions {
   readonly notifyDelayMs?: number;
 }
 
+const CHANGES_PER_CALL = 4096;
+
 const NOOP: SpeakerLogger = { debug: () => {}, info: () => {}, warn: () => {} };
 const COMMUNITY = (c: number): string => `${c >>> 16}:${c & 0xffff}`;
 
@@ -49,8 +52,13 @@ export class BgpSpeaker {
   private listening: string | null = null;
   private exports = new Map<string, CIDR>();
   private exportPools: CIDR[] = [];
-  private readonly learned = new Map<string, LearnedRoute>();
-  private readonly listeners = new Set<(routes: readonly LearnedRoute[]) => void>();
+  /** How many Loc-RIB best paths come from peers (the learned routes themselves are read from the RIB). */
+  private learnedN = 0;
+  private readonly listeners = new Set<() => void>();
+  private readonly changeListeners = new Set<(changes: readonly LearnedChange[]) => void>();
+  /** Prefixes whose learned route changed since the last notification (kept only for change listeners). */
+  private readonly dirty = new Map<RouteKey, { readonly family: Family; readonly prefix: Nlri }>();
+  private changesQueued = false;
   private readonly statusListeners = new Set<() => void>();
   private notifyTimer: NodeJS.Timeout | undefined;
   private flushQueued = false;
@@ -83,7 +91,7 @@ export class BgpSpeaker {
       for (const p of this.peers.values()) p.stop('cease');
       this.peers.clear();
       this.rib = new Rib({ localAs: c.asNumber, routerId: c.routerId, ...(c.clusterId ? { clusterId: c.clusterId } : {}) });
-      this.learned.clear();
+      this.learnedN = 0;
       for (const [, cidr] of this.exports) this.rib.originate({ family: this.familyOf(cidr), prefix: toNlri(cidr), attributes: { origin: 0, asPath: [] }, nextHops: [] });
       if (old) this.log.info({ routerId: c.routerId, as: c.asNumber }, 'BGP: identity changed; sessions restarted');
       this.replacePeers(specs);
@@ -143,10 +151,20 @@ export class BgpSpeaker {
 
   // ---- outputs -----------------------------------------------------------------------------
 
-  /** Called (coalesced) with every best route learned from peers whenever that set changes. */
-  onRoutes(cb: (routes: readonly LearnedRoute[]) => void): () => void {
+  /** Called (coalesced) whenever the learned routes change (read them with `learnedRoutes()`) or convergence is reached. */
+  onRoutes(cb: () => void): () => void {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
+  }
+
+  /**
+   * Called (coalesced, before `onRoutes` callbacks) with each prefix whose learned route changed
+   * since the last call — its route now, or null when it is gone — so a consumer such as the
+   * kernel programmer works on the difference, not on the whole table.
+   */
+  onLearnedChanges(cb: (changes: readonly LearnedChange[]) => void): () => void {
+    this.changeListeners.add(cb);
+    return () => this.changeListeners.delete(cb);
   }
 
   /** Called when a peer's state or counters change. */
@@ -155,11 +173,17 @@ export class BgpSpeaker {
     return () => this.statusListeners.delete(cb);
   }
 
+  /** Every best path learned from a peer, sorted by prefix. */
   learnedRoutes(): LearnedRoute[] {
-    return [...this.learned.values()].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+    const out: LearnedRoute[] = [];
+    for (const r of this.rib?.bestPaths() ?? []) {
+      const l = this.learnedOf(formatNlri(r.prefix), r.best);
+      if (l) out.push(l);
+    }
+    return out.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
   }
 
-  get learnedCount(): number { return this.learned.size; }
+  get learnedCount(): number { return this.learnedN; }
 
   /** Every peer sent its End-of-RIB since start (or the restart time ran out): the learned set is complete. */
   get converged(): boolean { return this.convergedAt !== null; }
@@ -231,14 +255,19 @@ export class BgpSpeaker {
   private onChanges(changes: readonly BestChange[]): void {
     if (this.stopped || changes.length === 0) return;
     let learnedChanged = false;
+    const track = this.changeListeners.size > 0;
     for (const c of changes) {
-      const key = formatNlri(c.prefix);
-      const b = c.after?.best;
-      if (b?.peer) {
-        const peer = this.peers.get(b.peer.id);
-        this.learned.set(key, { prefix: key, nextHop: b.nextHops[0] ?? b.peer.address, peer: b.peer.address, peerName: peer?.spec.name ?? b.peer.address, decidedBy: c.after!.decidedBy });
-        learnedChanged = true;
-      } else if (this.learned.delete(key)) learnedChanged = true;
+      const was = c.before?.best.peer !== undefined, is = c.after?.best.peer !== undefined;
+      if (!was && !is) continue;
+      this.learnedN += (is ? 1 : 0) - (was ? 1 : 0);
+      learnedChanged = true;
+      if (track) this.dirty.set(routeKey(c.family, c.prefix), c);
+    }
+    // Change listeners hear of the changes once the socket reads at hand are done — not a timer
+    // later (no timer runs during a full table's burst of reads), and not in the middle of it.
+    if (this.dirty.size > 0 && !this.changesQueued) {
+      this.changesQueued = true;
+      setImmediate(() => { this.changesQueued = false; if (!this.stopped) this.tellChanges(); });
     }
     for (const p of this.peers.values()) p.offer(changes);
     if (!this.flushQueued) {
@@ -255,10 +284,26 @@ export class BgpSpeaker {
     if (this.notifyTimer || this.stopped) return;
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = undefined;
-      const routes = this.learnedRoutes();
-      for (const cb of this.listeners) cb(routes);
+      this.tellChanges();
+      for (const cb of this.listeners) cb();
     }, this.o.notifyDelayMs ?? 20);
     this.notifyTimer.unref();
+  }
+
+  /** Hands the changed prefixes to the change listeners, a slice at a time (a full table is not built as one array). */
+  private tellChanges(): void {
+    if (this.dirty.size === 0) return;
+    const dirty = [...this.dirty.values()];
+    this.dirty.clear();
+    for (let i = 0; i < dirty.length; i += CHANGES_PER_CALL) {
+      const changes: LearnedChange[] = [];
+      for (const { family, prefix } of dirty.slice(i, i + CHANGES_PER_CALL)) {
+        const best = this.rib?.best(family, prefix);
+        const text = formatNlri(prefix);
+        changes.push({ prefix: text, route: best ? this.learnedOf(text, best) : null });
+      }
+      for (const cb of this.changeListeners) cb(changes);
+    }
   }
 
   private notifyStatus(): void {
@@ -275,10 +320,17 @@ export class BgpSpeaker {
     if (this.convergedAt !== null || this.stopped) return;
     this.convergedAt = performance.now();
     if (this.convergeTimer) clearTimeout(this.convergeTimer);
-    this.log.info({ why, ms: Math.round(this.convergedAt - this.startedAt), routes: this.learned.size }, 'BGP: initial routing table complete');
+    this.log.info({ why, ms: Math.round(this.convergedAt - this.startedAt), routes: this.learnedN }, 'BGP: initial routing table complete');
     for (const p of this.peers.values()) p.refreshConfig(); // the R bit is off from now on
     this.scheduleNotify();
     this.notifyStatus();
+  }
+
+  private learnedOf(prefix: string, r: BestResult): LearnedRoute | null {
+    const b = r.best;
+    if (!b.peer) return null;
+    const peer = this.peers.get(b.peer.id);
+    return { prefix, nextHop: b.nextHops[0] ?? b.peer.address, peer: b.peer.address, peerName: peer?.spec.name ?? b.peer.address, decidedBy: r.decidedBy };
   }
 
   private ribRoute(family: Family, prefix: Nlri, b: Path, decidedBy: string, ecmp: number): RibRoute {

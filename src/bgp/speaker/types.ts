@@ -71,6 +71,12 @@ export interface LearnedRoute {
   readonly stale?: boolean;
 }
 
+/** A learned route that changed: what it is now, or null when no peer's path is best any more. */
+export interface LearnedChange {
+  readonly prefix: string;
+  readonly route: LearnedRoute | null;
+}
+
 export interface PeerStatus {
   readonly name: string;
   readonly address: string;
