@@ -1,6 +1,7 @@
 // npm run bench:bgp — one iBGP session from a GoBGP sender carrying N prefixes (10,000 and
 // 100,000 by default) to a receiver, in network namespaces; every receiver measured in the same run:
 //   tortie        our speaker (child process) + RouteManager writing the kernel (as the agent does)
+//   tortie-rib    our speaker without kernel programming (its RIB only, as `bird` below)
 //   bird+kernel   BIRD 2 with its kernel protocol exporting the BGP routes
 //   bird          BIRD 2 without a kernel protocol (its RIB only)
 //   gobgp         gobgpd (its RIB only; it does not write the kernel)
@@ -15,14 +16,19 @@
 //   feeder (BIRD, AS 65100) 10.94.0.1 ── 10.94.0.2 sender (GoBGP) 10.95.0.1 ── 10.95.0.2 receiver
 // Missing: the 10-node mesh vs route-reflector convergence part of issue 7.
 // Needs root, bird2 and gobgpd. Prints a table and one `BENCH_JSON {...}` line.
+// Knobs: BENCH_BGP_PREFIXES=100000 and BENCH_BGP_RECEIVERS=tortie,bird run a part;
+// BENCH_BGP_DEBUG=1 prints our speaker's heap and keeps its log as /tmp/bench-bgp-<receiver>-<n>.log
+// (with TT_DEBUG_ROUTES=1 it logs every kernel batch); TT_ROUTE_CHUNK / TT_ROUTE_PARALLEL /
+// TT_ROUTE_WRITERS change the route pipeline (test/support/speaker-child.ts); TT_SPEAKER_NODE_ARGS
+// passes node flags (test/support/bgp-lab.ts).
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BgpLab, type SpeakerProc } from '../test/support/bgp-lab.js';
 
 const SIZES = (process.env['BENCH_BGP_PREFIXES'] ?? '10000,100000').split(',').map(Number);
-const RECEIVERS = (process.env['BENCH_BGP_RECEIVERS'] ?? 'tortie,bird+kernel,bird,gobgp').split(',');
+const RECEIVERS = (process.env['BENCH_BGP_RECEIVERS'] ?? 'tortie,tortie-rib,bird+kernel,bird,gobgp').split(',');
 const TIMEOUT_MS = 180_000;
 const SENDER = '10.95.0.1', RECEIVER = '10.95.0.2', FEEDER = '10.94.0.1', SENDER_UP = '10.94.0.2';
 
@@ -97,9 +103,10 @@ async function poll(ms: number, every: number, f: () => boolean | Promise<boolea
   return null;
 }
 
+// One dump per poll (a 100,000-route dump costs the kernel and `ip` real CPU, which the receiver
+// being measured competes with).
 const kernelCount = (ns: string, proto: string): number =>
-  execFileSync('sh', ['-c', `ip -n ${ns} -4 route show proto ${proto} | wc -l`], { encoding: 'utf8' }).trim() === '' ? 0
-    : Number(execFileSync('sh', ['-c', `ip -n ${ns} -4 route show proto ${proto} | wc -l`], { encoding: 'utf8' }).trim());
+  Number(execFileSync('sh', ['-c', `ip -n ${ns} -4 route show proto ${proto} | wc -l`], { encoding: 'utf8' }).trim() || 0);
 
 async function loadSender(lab: BgpLab, s: string, f: string, n: number): Promise<{ sender: Awaited<ReturnType<BgpLab['gobgp']>>; feeder: Awaited<ReturnType<BgpLab['bird']>> }> {
   const sender = await lab.gobgp(s, `sender-${n}`, senderConf);
@@ -115,16 +122,16 @@ async function one(lab: BgpLab, r: string, receiver: string, n: number): Promise
   let ribCount: () => number | Promise<number>;
   let kernel: (() => number) | null = null;
   let sp: SpeakerProc | undefined;
-  if (receiver === 'tortie') {
-    sp = await lab.speaker(r, `tortie-${n}`);
-    await sp.call('program', {});
+  if (receiver.startsWith('tortie')) {
+    sp = await lab.speaker(r, `${receiver}-${n}`);
+    if (receiver === 'tortie') await sp.call('program', {});
     await sp.call('config', { config: { routerId: RECEIVER, asNumber: 64512, listenPort: 179 } });
     await sp.call('peers', { peers: [{ name: 'Global_sender', type: 'global', address: SENDER, asNumber: 64512, passive: true, sourceAddress: RECEIVER }] });
     child = sp.child;
     const peer = async () => (await sp!.call<{ peers: Array<{ state: string; prefixes: { accepted: number } }> }>('status')).peers[0]!;
     established = async () => (await peer()).state === 'up';
     ribCount = async () => (await peer()).prefixes.accepted;
-    kernel = () => kernelCount(r, '80');
+    if (receiver === 'tortie') kernel = () => kernelCount(r, '80');
   } else if (receiver.startsWith('bird')) {
     const withKernel = receiver === 'bird+kernel';
     const b = await lab.bird(r, `${receiver}-${n}`, birdConf(withKernel));
@@ -143,6 +150,10 @@ async function one(lab: BgpLab, r: string, receiver: string, n: number): Promise
   const t1 = await poll(TIMEOUT_MS, 20, async () => (await ribCount()) >= n);
   const t2 = kernel ? await poll(TIMEOUT_MS, 100, () => kernel!() >= n) : null;
   const st = procStats(child.pid!);
+  if (sp && process.env['BENCH_BGP_DEBUG']) {
+    console.error(`${receiver} memory`, await sp.call('memory'));
+    copyFileSync(sp.logFile, `/tmp/bench-bgp-${receiver}-${n}.log`);
+  }
   if (sp) {
     // Graceful: leaves the kernel routes (flushed below). The child exits by itself; give it time
     // to (e.g. to write a --cpu-prof profile, see TT_SPEAKER_NODE_ARGS in bgp-lab) before a SIGTERM.

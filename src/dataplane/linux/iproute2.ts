@@ -2,7 +2,9 @@
 // - reads are `ip -j …` dumps (routes of one protocol, links with details and addresses, permanent
 //   neighbours, `bridge -j fdb`), parsed into the port's canonical values;
 // - each write call is ONE `ip -force -batch -` (or `bridge -force -batch -`) process: ~13 µs per
-//   route instead of ~3 ms per spawned `ip`. `-force` carries on past a failing line and reports
+//   route instead of ~3 ms per spawned `ip`; route writes that name no device (BGP's, via a
+//   gateway) go to long-lived batch processes fed through stdin (_ip-batch-stream.ts), two by
+//   default, so a stream of writes spawns nothing. `-force` carries on past a failing line and reports
 //   `Command failed -:<line>`, which maps each error back to its item; deletes of things already
 //   gone are not errors. Every value is checked before the batch is written, because iproute2
 //   exits at the first line it cannot parse and silently drops the rest.
@@ -14,6 +16,7 @@ import {
   canonicalFdb, canonicalIP, canonicalNeighbour, canonicalRoute, canonicalVxlan, checkDevName,
   type FdbEntry, type LinkInfo, type Neighbour, type Netlink, type NetlinkFailure, type Route, type VxlanDevice,
 } from '../index.js';
+import { IpBatchStream } from './_ip-batch-stream.js';
 import { run, type RunResult } from './_run.js';
 import {
   batchFailures, fdbDelLine, fdbFromJson, fdbReplaceLine, linksFromJson, neighDelLine, neighReplaceLine,
@@ -25,6 +28,8 @@ export interface Iproute2Options {
   readonly netns?: string;
   readonly ipBinary?: string;
   readonly bridgeBinary?: string;
+  /** Long-lived `ip -batch` processes route writes are spread over (default 2: route insertion is kernel CPU time). */
+  readonly routeWriters?: number;
 }
 
 type Tool = 'ip' | 'bridge';
@@ -37,10 +42,12 @@ const refused = (what: string, failures: readonly NetlinkFailure[]): TortieError
 export class Iproute2Netlink implements Netlink {
   private readonly argv: Record<Tool, readonly string[]>;
   private readonly kinds = new Map<string, Promise<boolean>>();
+  private readonly routeStreams: IpBatchStream[];
 
   constructor(opts: Iproute2Options = {}) {
     const ns = opts.netns === undefined ? [] : ['-n', opts.netns];
     this.argv = { ip: [opts.ipBinary ?? 'ip', ...ns], bridge: [opts.bridgeBinary ?? 'bridge', ...ns] };
+    this.routeStreams = Array.from({ length: Math.max(1, opts.routeWriters ?? 2) }, () => new IpBatchStream(this.argv.ip));
   }
 
   // ---- routes -----------------------------------------------------------------------------
@@ -62,7 +69,13 @@ export class Iproute2Netlink implements Netlink {
   async applyRoutes(protocol: number, del: readonly Route[], add: readonly Route[]): Promise<void> {
     checkProtocol(protocol);
     const lines = [...del.map((r) => routeDelLine(canonicalRoute(r), protocol)), ...add.map((r) => routeReplaceLine(canonicalRoute(r), protocol))];
-    const { failures, fatal } = await this.batch('ip', lines);
+    if (lines.length === 0) return;
+    // A long-lived `ip` keeps the interface names it resolved: a route naming a device (a pod's
+    // veth, re-created under the same name with a new index) gets a fresh process. Routes via a
+    // gateway only (BGP's) go to the least busy long-lived writer.
+    const { failures, fatal } = add.some((r) => r.dev !== undefined)
+      ? await this.batch('ip', lines)
+      : await this.routeStreams.reduce((x, y) => (y.backlog < x.backlog ? y : x)).write(lines);
     if (fatal !== null) failures.push({ command: '(rest of the batch)', error: fatal });
     if (failures.length > 0) throw refused('route', failures);
   }

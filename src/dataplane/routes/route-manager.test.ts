@@ -159,4 +159,37 @@ describe('RouteManager', () => {
     assert.deepEqual((await k.routes(201)).map((r) => r.dst), [block.dst]);
     assert.deepEqual(await ours(k), []);
   });
+
+  it('before the desired state is complete, routes are added but none is deleted', async () => {
+    const k = node();
+    k.addForeignRoute({ dst: '10.65.9.0/26', type: 'blackhole' }, 80); // from before a restart
+    const m = new RouteManager(k);
+    m.setRoute(pod1);
+    assert.deepEqual(await m.apply(), { upserted: 1, removed: 0 });
+    assert.deepEqual(await ours(k), sorted([pod1, { dst: '10.65.9.0/26', type: 'blackhole' }]));
+    m.markDesiredComplete();
+    assert.deepEqual(await m.apply(), { upserted: 0, removed: 1 });
+    assert.deepEqual(await ours(k), sorted([pod1]));
+  });
+
+  it('writes in chunks, several in flight, and takes routes set while it runs', async () => {
+    const k = node();
+    let inFlight = 0, most = 0, calls = 0;
+    const late: Route = { dst: '10.65.3.0/26', type: 'unicast', via: '10.0.0.8', dev: 'eth0' };
+    const write = k.applyRoutes.bind(k);
+    k.applyRoutes = async (p, del, add) => {
+      calls++;
+      most = Math.max(most, ++inFlight);
+      if (calls === 1) m.setRoute(late); // the calculation moves on while the kernel is written
+      await new Promise((r) => setImmediate(r));
+      try { await write(p, del, add); } finally { inFlight--; }
+    };
+    const m = new RouteManager(k, { chunk: 1, parallel: 2 });
+    m.setDesiredRoutes([pod1, pod2, block, remote]);
+    assert.deepEqual(await m.apply(), { upserted: 5, removed: 0 });
+    assert.equal(calls, 5);
+    assert.equal(most, 2);
+    assert.deepEqual(await ours(k), sorted([pod1, pod2, block, remote, late]));
+    assert.ok(m.inSync);
+  });
 });
