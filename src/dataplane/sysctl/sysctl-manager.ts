@@ -114,10 +114,9 @@ export class SysctlManager {
       };
       // Globals first, one by one: ip_forward must be on before any interface is set up to forward.
       for (const u of p.upserts) if (this.globals.has(u[0])) await writeOne(u);
-      // Then the per-interface keys, which are independent of each other: several in flight, as
-      // one at a time (each write a few thread-pool round trips) took 7 s for 10,000 endpoints.
+      // Then the per-interface keys, which are independent of each other, in chunks.
       const failures: unknown[] = [];
-      await mapLimit(p.upserts.filter(([k]) => !this.globals.has(k)), 32, async (u) => {
+      await mapLimit(p.upserts.filter(([k]) => !this.globals.has(k)), 512, async (u) => {
         if (failures.length > 0) return; // stop starting writes after a failure
         try { await writeOne(u); } catch (e) { failures.push(e); }
       });
@@ -139,7 +138,7 @@ export class SysctlManager {
 
   private async doResync(): Promise<void> {
     const keys = [...this.tracker.desired.keys()];
-    const values = await mapLimit(keys, 32, (k) => this.sysctl.read(k));
+    const values = await mapLimit(keys, 512, (k) => this.sysctl.read(k));
     this.tracker.resync(keys.flatMap((k, i) => (values[i] === null ? [] : [[k, values[i]!] as const])));
     this.synced = true;
   }
@@ -151,13 +150,16 @@ export class SysctlManager {
   }
 }
 
-/** `Promise.all(items.map(fn))` with at most `limit` calls in flight (thousands of /proc reads). */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) { const i = next++; out[i] = await fn(items[i]!); }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+/**
+ * `Promise.all(items.map(fn))` in chunks of `chunk`, yielding to the event loop between them:
+ * /proc/sys operations are synchronous (see SysctlFs), and 40,000 of them in one go would hold the
+ * agent's event loop (health, BGP keepalives) for a third of a second.
+ */
+async function mapLimit<T, R>(items: readonly T[], chunk: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += chunk) {
+    if (i > 0) await new Promise<void>((r) => setImmediate(r));
+    out.push(...await Promise.all(items.slice(i, i + chunk).map(fn)));
+  }
   return out;
 }
