@@ -78,18 +78,26 @@ export function underlay(nss: Namespaces, prefix: string, nodes: number): { rout
   return { router, nodes: out };
 }
 
+/** One node of a two-node hand-built design, as the design's builder sees it. */
+interface NodeSide { readonly n: UnderlayNode; readonly other: UnderlayNode; readonly pod: string; readonly i: number; readonly j: number; readonly mtu: number }
+
+/** Two nodes on the lab's underlay, a pod namespace each, forwarding on; `build` wires each side. */
+function twoNodes(nss: Namespaces, prefix: string, encap: 'none' | 'vxlan', build: (side: NodeSide) => void): string[] {
+  const { nodes } = underlay(nss, prefix, 2);
+  const mtu = encap === 'vxlan' ? 1450 : 1500;
+  return nodes.map((n, k) => {
+    const pod = nss.add(`${prefix}-p${k + 1}`);
+    sysctl(n.ns, 'net.ipv4.ip_forward=1');
+    build({ n, other: nodes[1 - k]!, pod, i: k + 1, j: 2 - k, mtu });
+    return pod;
+  });
+}
+
 const mac = (i: number): string => `02:74:74:00:00:${i.toString(16).padStart(2, '0')}`;
 
 /** Calico's design on two nodes, by hand: the ideal the lab should match. Pods 192.168.I.2 in block 192.168.I.0/26. */
 export function calicoIdeal(nss: Namespaces, prefix: string, encap: 'none' | 'vxlan'): Pair {
-  const { nodes } = underlay(nss, prefix, 2);
-  const mtu = encap === 'vxlan' ? 1450 : 1500;
-  const pods: string[] = [];
-  for (const [k, n] of nodes.entries()) {
-    const i = k + 1, other = nodes[1 - k]!, j = 2 - k;
-    const pod = nss.add(`${prefix}-p${i}`);
-    pods.push(pod);
-    sysctl(n.ns, 'net.ipv4.ip_forward=1');
+  const pods = twoNodes(nss, prefix, encap, ({ n, other, pod, i, j, mtu }) => {
     batch(n.ns, [`link add cali${i} mtu ${mtu} type veth peer name eth0 mtu ${mtu} netns ${pod}`, `link set cali${i} up`]);
     sysctl(n.ns, `net.ipv4.conf.cali${i}.proxy_arp=1`, `net.ipv4.neigh.cali${i}.proxy_delay=0`, `net.ipv4.conf.cali${i}.forwarding=1`);
     batch(pod, [`addr add 192.168.${i}.2/32 dev eth0`, 'link set eth0 up', 'route add 169.254.1.1 dev eth0 scope link', 'route add default via 169.254.1.1 dev eth0']);
@@ -107,20 +115,13 @@ export function calicoIdeal(nss: Namespaces, prefix: string, encap: 'none' | 'vx
     }
     batch(n.ns, routes);
     if (encap === 'vxlan') run(['bridge', '-n', n.ns, 'fdb', 'append', mac(j), 'dev', 'vxlan.tt', 'dst', other.ip, 'self', 'permanent']);
-  }
+  });
   return { clientNs: pods[0]!, serverNs: pods[1]!, serverIp: '192.168.2.2' };
 }
 
 /** Flannel's design on two nodes (a bridge per node; host-gw routes or flannel.1 VXLAN). Pods 10.244.I.2/24. */
 export function flannel(nss: Namespaces, prefix: string, encap: 'none' | 'vxlan'): Pair {
-  const { nodes } = underlay(nss, prefix, 2);
-  const mtu = encap === 'vxlan' ? 1450 : 1500;
-  const pods: string[] = [];
-  for (const [k, n] of nodes.entries()) {
-    const i = k + 1, other = nodes[1 - k]!, j = 2 - k;
-    const pod = nss.add(`${prefix}-p${i}`);
-    pods.push(pod);
-    sysctl(n.ns, 'net.ipv4.ip_forward=1');
+  const pods = twoNodes(nss, prefix, encap, ({ n, other, pod, i, j, mtu }) => {
     const lines = [
       `link add cni0 mtu ${mtu} type bridge`, `addr add 10.244.${i}.1/24 dev cni0`, 'link set cni0 up',
       `link add veth${i} mtu ${mtu} type veth peer name eth0 mtu ${mtu} netns ${pod}`, `link set veth${i} master cni0`, `link set veth${i} up`,
@@ -139,6 +140,6 @@ export function flannel(nss: Namespaces, prefix: string, encap: 'none' | 'vxlan'
     batch(n.ns, lines);
     if (encap === 'vxlan') run(['bridge', '-n', n.ns, 'fdb', 'append', mac(j), 'dev', 'flannel.1', 'dst', other.ip, 'self', 'permanent']);
     batch(pod, [`addr add 10.244.${i}.2/24 dev eth0`, 'link set eth0 up', `route add default via 10.244.${i}.1`]);
-  }
+  });
   return { clientNs: pods[0]!, serverNs: pods[1]!, serverIp: '10.244.2.2' };
 }
