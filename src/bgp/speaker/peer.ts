@@ -3,7 +3,7 @@
 // (inbound-routes.ts), graceful restart as helper is RestartHelper (graceful-restart.ts), its
 // OPEN and timers come from peer-config.ts.
 //
-//   socket ─Framer─▶ decodeMessage ─eventOf─▶ SessionFsm ─actions─▶ connect / send / drop / established / down
+//   socket ─Framer─▶ decodeMessage ─eventOf─▶ FsmRunner ─actions─▶ connect / send / drop / established / down
 //                          │ UPDATE (Established)                        │
 //                          ▼                                             ▼
 //              InboundRoutes ─▶ Rib.update ─▶ host.changes()      AdjRibOut per family ─▶ UPDATEs
@@ -13,14 +13,13 @@ import {
   CEASE_SUB, DEFAULT_CONTEXT, REFRESH_SUBTYPE, cease, decodeMessage, encodeMessage, familyKey, formatNotification, peerAsOf,
   type CodecContext, type Family, type Frame, type Message, type Negotiated, type OpenMessage, type UpdateMessage, type WireError,
 } from '../codec/index.js';
-import { eventOf, resolveCollision, type FsmAction, type FsmState, type PeerConfig } from '../fsm/index.js';
+import { eventOf, FsmRunner, resolveCollision, type FsmAction, type FsmState, type PeerConfig } from '../fsm/index.js';
 import { AdjRibOut, type BestChange, type PeerInfo } from '../rib/index.js';
 import { Connection, connectTcp, secureAccepted } from './connection.js';
 import { RestartHelper } from './graceful-restart.js';
 import { InboundRoutes } from './inbound-routes.js';
 import { fsmConfigOf } from './peer-config.js';
 import type { PeerHost } from './peer-host.js';
-import { SessionFsm } from './session-fsm.js';
 import type { PeerSpec, PeerStatus } from './types.js';
 
 
@@ -28,7 +27,7 @@ const PROBE_TIMEOUT_MS = 10_000;
 
 export class Peer {
   readonly key: string;
-  private fsm: SessionFsm;
+  private fsm: FsmRunner;
   private conn: Connection | undefined;
   private pending: Socket | undefined;
   private readonly probes = new Set<Connection>();
@@ -47,7 +46,7 @@ export class Peer {
     this.key = spec.address;
     this.restart = new RestartHelper(this.key, spec.name, host, () => host.touched(this));
     this.inbound = new InboundRoutes(this, host, this.restart);
-    this.fsm = new SessionFsm(this.peerConfig(), host.clock, (a, s) => this.act(a, s));
+    this.fsm = new FsmRunner(this.peerConfig(), host.clock, (a, s) => this.act(a, s));
   }
 
   get updatesIn(): number { return this.inbound.updates; }
@@ -205,7 +204,7 @@ export class Peer {
     this.dispatch({ type: 'TcpConnectionFails' });
   }
 
-  private dispatch(e: Parameters<SessionFsm['dispatch']>[0]): void {
+  private dispatch(e: Parameters<FsmRunner['dispatch']>[0]): void {
     this.fsm.dispatch(e);
     this.noteState();
   }
