@@ -4,18 +4,8 @@
 
 import type { Resource } from '../../src/model/index.js';
 import { valid } from '../support/policy-fixtures.js';
+import { prng } from '../support/prng.js';
 
-/** mulberry32: a small, seedable PRNG (tests must be reproducible from the seed). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface World {
   readonly namespaces: readonly string[];

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { isTortieError } from '../../lib/errors.js';
 import { SAMPLES } from './_samples.js';
+import { prng } from '../../../test/support/prng.js';
 import {
   contextWith, decodeMessage, encodeMessage, Framer, fromHex, hex, isWireError, routeChanges, type CodecContext, type DecodeResult,
 } from './index.js';
@@ -18,17 +19,6 @@ const fixture = (name: string): string[] => Object.values((JSON.parse(readFileSy
   new URL(`../../../../src/bgp/codec/fixtures/${name}.json`, import.meta.url), 'utf8')) as { sessions: Record<string, string[]> }).sessions).flat();
 const CRASHES = JSON.parse(readFileSync(new URL('../../../../src/bgp/codec/fixtures/fuzz-crashes.json', import.meta.url), 'utf8')) as string[];
 
-/** mulberry32: small, seeded, good enough to drive mutations reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CONTEXTS: CodecContext[] = [
   contextWith({ fourOctetAs: true }),
@@ -105,7 +95,7 @@ test('the regression corpus (edge cases and any input that ever crashed the deco
 });
 
 test(`${COUNT} random and mutated messages: no exception escapes the decoder or the framer`, () => {
-  const r = rng(SEED);
+  const r = prng(SEED);
   const started = performance.now();
   const tally = { ok: 0, problems: 0, errors: 0 };
   const kinds = new Map<string, number>();

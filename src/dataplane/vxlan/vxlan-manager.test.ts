@@ -17,15 +17,21 @@ function node(): FakeNetlink {
   return k;
 }
 
+/** A manager that has programmed DEV with these VTEPs on a fresh node. */
+async function programmed(vteps: Vtep[]): Promise<{ k: FakeNetlink; m: VxlanManager }> {
+  const k = node();
+  const m = new VxlanManager(k);
+  m.setDesiredDevice(DEV);
+  m.setDesiredVteps(vteps);
+  await m.apply();
+  return { k, m };
+}
+
 const dev = async (k: FakeNetlink) => (await k.links()).find((l) => l.name === 'vxlan.tortie');
 
 describe('VxlanManager', () => {
   it('creates the device, then the FDB and neighbour entries of each VTEP', async () => {
-    const k = node();
-    const m = new VxlanManager(k);
-    m.setDesiredDevice(DEV);
-    m.setDesiredVteps([A, B]);
-    await m.apply();
+    const { k, m } = await programmed([A, B]);
     const d = await dev(k);
     assert.deepEqual(d?.vxlan, { vni: 4096, port: 4789, local: '10.0.0.5', parent: 'eth0' });
     assert.equal(d?.up, true);
@@ -37,11 +43,7 @@ describe('VxlanManager', () => {
   });
 
   it('a second apply writes nothing', async () => {
-    const k = node();
-    const m = new VxlanManager(k);
-    m.setDesiredDevice(DEV);
-    m.setDesiredVteps([A, B]);
-    await m.apply();
+    const { k, m } = await programmed([A, B]);
     await m.resync();
     const n = k.ops.length;
     await m.apply();
@@ -49,11 +51,7 @@ describe('VxlanManager', () => {
   });
 
   it('repairs drift: lost entries are re-added; a device taken down comes back with its entries', async () => {
-    const k = node();
-    const m = new VxlanManager(k);
-    m.setDesiredDevice(DEV);
-    m.setDesiredVteps([A, B]);
-    await m.apply();
+    const { k, m } = await programmed([A, B]);
     k.removeFdbByHand('vxlan.tortie', A.mac);
     k.removeNeighbourByHand('vxlan.tortie', B.tunnelAddress);
     await m.resync();
@@ -68,11 +66,7 @@ describe('VxlanManager', () => {
   });
 
   it('changes MTU and MAC in place; a MAC change re-adds the neighbours the kernel flushed', async () => {
-    const k = node();
-    const m = new VxlanManager(k);
-    m.setDesiredDevice(DEV);
-    m.setDesiredVteps([A]);
-    await m.apply();
+    const { k, m } = await programmed([A]);
     const index = (await dev(k))!.index;
     m.setDesiredDevice({ ...DEV, mtu: 1400, mac: '66:aa:bb:cc:dd:02' });
     await m.apply();
@@ -82,11 +76,7 @@ describe('VxlanManager', () => {
   });
 
   it('re-creates the device when the VNI changes, and re-adds every entry', async () => {
-    const k = node();
-    const m = new VxlanManager(k);
-    m.setDesiredDevice(DEV);
-    m.setDesiredVteps([A, B]);
-    await m.apply();
+    const { k, m } = await programmed([A, B]);
     m.setDesiredDevice({ ...DEV, vni: 4097 });
     await m.apply();
     assert.equal((await dev(k))?.vxlan?.vni, 4097);
@@ -95,11 +85,7 @@ describe('VxlanManager', () => {
   });
 
   it('a removed VTEP goes neighbour first, then FDB', async () => {
-    const k = node();
-    const m = new VxlanManager(k);
-    m.setDesiredDevice(DEV);
-    m.setDesiredVteps([A, B]);
-    await m.apply();
+    const { k, m } = await programmed([A, B]);
     k.ops.length = 0;
     m.setDesiredVteps([A]);
     await m.apply();
@@ -107,11 +93,7 @@ describe('VxlanManager', () => {
   });
 
   it('deletes the device only when VXLAN is no longer wanted, after its entries', async () => {
-    const k = node();
-    const m = new VxlanManager(k);
-    m.setDesiredDevice(DEV);
-    m.setDesiredVteps([A]);
-    await m.apply();
+    const { k, m } = await programmed([A]);
     m.setDesiredVteps([]);
     await m.apply();
     assert.ok(await dev(k), 'no VTEPs is not "no VXLAN"');
@@ -126,11 +108,7 @@ describe('VxlanManager', () => {
   });
 
   it('does nothing before the desired state was set (a restart keeps the device)', async () => {
-    const k = node();
-    const m = new VxlanManager(k);
-    m.setDesiredDevice(DEV);
-    m.setDesiredVteps([A]);
-    await m.apply();
+    const { k, m } = await programmed([A]);
     const n = k.ops.length;
     const fresh = new VxlanManager(k); // the agent restarted; the calculation graph is not in sync yet
     assert.deepEqual(await fresh.apply(), { device: 'none', upserted: 0, removed: 0 });
