@@ -41,9 +41,12 @@ export class AgentBgp {
   private publishTimer: NodeJS.Timeout | null = null;
   private lastPublished = '';
   private stopped = false;
+  /** The speaker's learned routes as last read; null once they changed (read again on demand). */
+  private learned: BgpRoutesInput['routes'] | null = null;
 
   constructor(private readonly o: AgentBgpOptions) {
-    o.speaker.onRoutes(() => this.schedulePublish());
+    // Registered before any onChange listener, so a recalculation it triggers reads fresh routes.
+    o.speaker.onRoutes(() => { this.learned = null; this.schedulePublish(); });
   }
 
   /** `cb` runs when learned routes or peer states change (the agent reprograms and reports). */
@@ -91,7 +94,8 @@ export class AgentBgp {
   input(): BgpRoutesInput {
     return {
       converged: this.plan !== null && this.o.speaker.converged,
-      routes: this.o.speaker.learnedRoutes(),
+      // Every calculation asks; the table is formatted and sorted only when it changed.
+      routes: this.learned ??= this.o.speaker.learnedRoutes(),
       programClusterRoutes: this.plan?.programClusterRoutes ?? 'EnabledNoEncapOnly',
     };
   }
