@@ -111,13 +111,15 @@ export async function runAgent(o: AgentRunOptions): Promise<void> {
       refreshMs: o.refreshMs, reportingMs: o.reportingMs,
       calc: { nodeName: o.nodeName, uplink: address.iface, hostMtu: mtu.mtu, ipipSupported, programNoEncapRoutes: o.programNoEncapRoutes },
     });
-    const http = await startHttp(o.healthPort, o.healthHost, agent, metrics);
-    agent.start();
+    // The listeners first: one that cannot start (a port or socket in use) stops the agent before
+    // it programs or runs anything.
     const cni = o.cniSocket === null ? null : await startCniServer(o.cniSocket, (env, stdin) => new CniHandler({
       nodeName: o.nodeName, resources, ipam: new IpamService(store!, resources), sysctl: new SysctlFs(),
       podMtu: () => agent.podMtu(), notReady: () => agent.notReady(), onEndpointWritten: (k, v) => agent.inject(k, v),
     }).handle(env, stdin));
     if (cni) log.info({ socket: o.cniSocket }, 'CNI server listening');
+    const http = await startHttp(o.healthPort, o.healthHost, agent, metrics).catch((e: unknown) => { cni?.close(); throw e; });
+    agent.start();
     log.info({ health: `http://${o.healthHost}:${o.healthPort}/readyz` }, 'agent running');
     await stopped;
     cni?.close();

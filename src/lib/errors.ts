@@ -136,6 +136,10 @@ export const ERRORS = {
     exit: 1, retryable: false,
     summary: 'The agent detected a node address another Node resource already uses; it refuses to start rather than break routing for both.',
   },
+  TORTIE_ERR_CNI_SOCKET_IN_USE: {
+    exit: 1, retryable: false,
+    summary: 'Another process (another agent?) answers on the CNI socket path; the agent will not take the socket from under it.',
+  },
   TORTIE_ERR_BGP_CONFIG_INVALID: {
     exit: 1, retryable: false,
     summary: 'The BGP speaker was given an unusable configuration (no IPv4 router ID, peers before the speaker\'s own settings); the message names the field.',

@@ -57,7 +57,7 @@ describe('the tortie CNI plugin', { skip: isRoot ? false : 'needs root (network 
     mkdirSync(cniPath, { recursive: true });
     symlinkSync(join(REPO, 'dist', 'tortie-cni'), join(cniPath, 'tortie'));
     symlinkSync(join(REPO, 'bin', 'tortie-ipam'), join(cniPath, 'tortie-ipam'));
-    await c.start([['n1', 'A', 1], ['n2', 'A', 2]], { vxlanMode: 'Never' }, (n) => ['--cni-socket', socket(n)]);
+    await c.start([['n1', 'A', 1], ['n2', 'A', 2]], { vxlanMode: 'Never' });
     await c.waitReady(['n1', 'n2']);
   });
   after(async () => { await c.destroy(); });

@@ -81,7 +81,9 @@ export class ClusterLab {
     const log = join(this.stateDir, `agent-${node}.log`);
     const fd = openSync(log, 'a');
     const child = spawn('ip', ['netns', 'exec', n.netns, process.execPath, TORTIE, 'agent', '--node', node,
-      '--ip-autodetection-method', 'interface=eth0', '--state-dir', join(this.stateDir, node), ...extraArgs], {
+      '--ip-autodetection-method', 'interface=eth0', '--state-dir', join(this.stateDir, node),
+      // Each agent its own CNI socket (the default, /var/run/tortie/cni.sock, is one per host).
+      '--cni-socket', join(this.stateDir, node, 'cni.sock'), ...extraArgs], {
       stdio: ['ignore', fd, fd], env: { PATH: process.env['PATH'] ?? '', TORTIE_CONFIG: '/dev/null', ...env },
     });
     closeSync(fd);

@@ -2,9 +2,10 @@
 // connection — "TORTIE-CNI/1\n", CNI_* lines, a blank line, the network config — answered with
 // "<exit status>\n" and the plugin's stdout.
 
-import { mkdirSync, rmSync, chmodSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { mkdirSync, rmSync, chmodSync, existsSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { TortieError } from '../../lib/errors.js';
 import type { CniOutcome } from './handler.js';
 
 export const DEFAULT_CNI_SOCKET = '/var/run/tortie/cni.sock';
@@ -23,8 +24,20 @@ export function parseRequest(buf: Buffer): { env: Record<string, string>; stdin:
   return { env, stdin: text.slice(end + 2) };
 }
 
-export function startCniServer(path: string, handle: (env: Record<string, string>, stdin: string) => Promise<CniOutcome>): Promise<Server> {
+/** Whether something accepts connections on the unix socket `path` (a socket file alone proves nothing). */
+function answers(path: string): Promise<boolean> {
+  if (!existsSync(path)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const s = connect(path, () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
+}
+
+export async function startCniServer(path: string, handle: (env: Record<string, string>, stdin: string) => Promise<CniOutcome>): Promise<Server> {
   mkdirSync(dirname(path), { recursive: true });
+  if (await answers(path)) {
+    throw new TortieError('TORTIE_ERR_CNI_SOCKET_IN_USE', `Another process answers on the CNI socket ${path} (another agent on this host?): stop it, or give this agent its own --cni-socket`, { path });
+  }
   rmSync(path, { force: true }); // a socket file left by an earlier run
   // allowHalfOpen: the shim closes its sending side first, and still waits for the answer.
   const server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
@@ -47,7 +60,13 @@ export function startCniServer(path: string, handle: (env: Record<string, string
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {
-      chmodSync(path, 0o600); // root's plugin only: a pod network is set up by the runtime, not by users
+      try {
+        chmodSync(path, 0o600); // root's plugin only: a pod network is set up by the runtime, not by users
+      } catch (e) {
+        server.close();
+        reject(e);
+        return;
+      }
       resolve(server);
     });
   });
