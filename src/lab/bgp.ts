@@ -62,27 +62,27 @@ export function topologyResources(s: LabState): Resource[] {
 
 interface ReportedPeer { readonly name?: string; readonly address?: string; readonly bgpState?: string; readonly info?: string }
 
+/** The datastore, as far as reading agents' reports goes. */
+export interface StatusReader { get(key: string): Promise<{ value: unknown } | null> }
+
 /** A node's sessions as its agent last reported them. */
-export async function reportedPeers(store: { get(key: string): Promise<{ value: unknown } | null> }, node: string): Promise<ReportedPeer[] | null> {
+export async function reportedPeers(store: StatusReader, node: string): Promise<ReportedPeer[] | null> {
   const st = (await store.get(agentStatusKey(node)).catch(() => null))?.value as { bgp?: { peers?: ReportedPeer[] } } | undefined;
   return st?.bgp?.peers ?? null;
 }
 
 /** Waits until every node has all its sessions Established; the error names the ones that do not. */
-export async function waitForBgp(s: LabState, withStore: <T>(fn: (store: { get(key: string): Promise<{ value: unknown } | null> }) => Promise<T>) => Promise<T>, ms = 60_000): Promise<void> {
+export async function waitForBgp(s: LabState, store: StatusReader, ms = 60_000): Promise<void> {
   if (!s.bgp || s.nodes.length + s.routers.length < 2) return;
   const deadline = performance.now() + ms;
   for (;;) {
-    const missing = await withStore(async (store) => {
-      const out: string[] = [];
-      for (const n of s.nodes) {
-        const peers = await reportedPeers(store, n.name) ?? [];
-        const up = peers.filter((p) => p.bgpState === 'Established').length;
-        const want = expectedPeers(s, n.name);
-        if (up < want) out.push(`${n.name}: ${up}/${want} Established (${peers.filter((p) => p.bgpState !== 'Established').map((p) => `${p.address} ${p.info ?? p.bgpState}`).join('; ') || 'peers not configured yet'})`);
-      }
-      return out;
-    });
+    const missing: string[] = [];
+    for (const n of s.nodes) {
+      const peers = await reportedPeers(store, n.name) ?? [];
+      const up = peers.filter((p) => p.bgpState === 'Established').length;
+      const want = expectedPeers(s, n.name);
+      if (up < want) missing.push(`${n.name}: ${up}/${want} Established (${peers.filter((p) => p.bgpState !== 'Established').map((p) => `${p.address} ${p.info ?? p.bgpState}`).join('; ') || 'peers not configured yet'})`);
+    }
     if (missing.length === 0) return;
     if (performance.now() > deadline) {
       throw new TortieError('TORTIE_ERR_LAB_FAILED', `BGP sessions are not all Established after ${ms / 1000} s:\n  ${missing.join('\n  ')}\n(agent logs: ${s.dir}/<node>.log)`);

@@ -142,8 +142,11 @@ export function registerLabCommand(program: Command<[], {}>): void {
     .action(async (name, o) => {
       const s = loadLab(o.name);
       const asn = Number(o.asn);
-      const r = await withLabStore(s, (res) => routerAdd(s, res, name, asn));
-      await waitForBgp(s, (fn) => withLabStore(s, (_r, store) => fn(store)), 60_000);
+      const r = await withLabStore(s, async (res, store) => {
+        const added = await routerAdd(s, res, name, asn);
+        await waitForBgp(s, store, 60_000);
+        return added;
+      });
       process.stdout.write(`router ${r.name} (${r.address}, AS ${r.asNumber}) peers with ${s.nodes.length} node(s):\n${routerProtocols(s, r)}`);
     });
   router.command('show').description('what BIRD in a router says (birdc show protocols / routes)').option('--name <lab>', NAME_HELP, 'lab')

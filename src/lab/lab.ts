@@ -89,11 +89,6 @@ async function startEtcd(s: LabState): Promise<void> {
   throw new TortieError('TORTIE_ERR_LAB_FAILED', `etcd did not start in 20 s (log: ${join(s.dir, 'etcd.log')})`);
 }
 
-/** What an agent last reported, or null. */
-async function agentState(s: LabState, node: string): Promise<Record<string, unknown> | null> {
-  return withLabStore(s, async (_r, st) => (await st.get(agentStatusKey(node)).catch(() => null))?.value as Record<string, unknown> ?? null);
-}
-
 export async function labUp(o: UpOptions): Promise<LabState> {
   checkLabName(o.name);
   const log = o.log ?? (() => {});
@@ -133,24 +128,27 @@ export async function labUp(o: UpOptions): Promise<LabState> {
     s.processes.push({ role: `agent:${n.name}`, pid });
   }
   saveLab(s);
-  const deadline = performance.now() + 90_000;
-  for (const n of s.nodes) {
-    for (;;) {
-      const st = await agentState(s, n.name);
-      if (st?.['state'] === 'ready') break;
-      const proc = s.processes.find((p) => p.role === `agent:${n.name}`)!;
-      if (!alive(proc.pid) || performance.now() > deadline) {
-        const tail = readFileSync(join(s.dir, `${n.name}.log`), 'utf8').split('\n').slice(-8).join('\n');
-        throw new TortieError('TORTIE_ERR_LAB_FAILED', `The agent of ${n.name} ${alive(proc.pid) ? 'is not ready after 90 s' : 'exited'}; its log ends:\n${tail}`);
+  // One datastore connection for all the waiting (agents ready, then every BGP session up).
+  await withLabStore(s, async (_r, store) => {
+    const deadline = performance.now() + 90_000;
+    for (const n of s.nodes) {
+      for (;;) {
+        const st = (await store.get(agentStatusKey(n.name)).catch(() => null))?.value as { state?: string } | undefined;
+        if (st?.state === 'ready') break;
+        const proc = s.processes.find((p) => p.role === `agent:${n.name}`)!;
+        if (!alive(proc.pid) || performance.now() > deadline) {
+          const tail = readFileSync(join(s.dir, `${n.name}.log`), 'utf8').split('\n').slice(-8).join('\n');
+          throw new TortieError('TORTIE_ERR_LAB_FAILED', `The agent of ${n.name} ${alive(proc.pid) ? 'is not ready after 90 s' : 'exited'}; its log ends:\n${tail}`);
+        }
+        await sleep(200);
       }
-      await sleep(200);
     }
-  }
-  log(`${o.nodes} agents ready`);
-  if (o.bgp) {
-    await waitForBgp(s, (fn) => withLabStore(s, (_r, store) => fn(store)), 60_000);
-    log(o.topology === 'rr' ? `BGP: route reflector(s) ${reflectorsOf(s).join(', ')}, every session Established` : 'BGP: full mesh, every session Established');
-  }
+    log(`${o.nodes} agents ready`);
+    if (o.bgp) {
+      await waitForBgp(s, store, 60_000);
+      log(o.topology === 'rr' ? `BGP: route reflector(s) ${reflectorsOf(s).join(', ')}, every session Established` : 'BGP: full mesh, every session Established');
+    }
+  });
   return s;
 }
 
