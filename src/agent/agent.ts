@@ -20,6 +20,7 @@ import { ClusterState, computeDesired, type CalcContext, type DesiredDataplane }
 import type { ResourceClient } from '../resources/index.js';
 import type { AgentMetrics } from './metrics.js';
 import type { AgentBgp, AgentBgpStatus } from './bgp.js';
+import { writeOwnKey } from './own-key.js';
 
 export interface ApplyReport {
   /** Per stage, what was written: `routes: +3 -1`, `policy: elements`. */
@@ -248,14 +249,14 @@ export class Agent {
         for (const kv of (await this.o.store.list(prefix)).items) this.endpointStatuses.add(kv.key);
         this.endpointStatusesSeeded = true;
       }
-      const want = new Map<string, object>();
+      // Runs after every apply: only endpoints not reported yet get a value built and written.
+      const want = new Set<string>();
       for (const w of this.state.list('WorkloadEndpoint')) {
         if (w.spec['node'] !== this.o.nodeName) continue;
-        want.set(endpointStatusKey(this.o.nodeName, w.metadata.namespace ?? 'default', w.metadata.name),
-          { status: 'up', interfaceName: w.spec['interfaceName'], ipNetworks: w.spec['ipNetworks'], programmedAt: new Date().toISOString() });
-      }
-      for (const [key, value] of want) {
+        const key = endpointStatusKey(this.o.nodeName, w.metadata.namespace ?? 'default', w.metadata.name);
+        want.add(key);
         if (this.endpointStatuses.has(key)) continue;
+        const value = { status: 'up', interfaceName: w.spec['interfaceName'], ipNetworks: w.spec['ipNetworks'], programmedAt: new Date().toISOString() };
         try { await this.o.store.create(key, value); } catch { /* already reported by an earlier run: keep it */ }
         this.endpointStatuses.add(key);
       }
@@ -316,9 +317,7 @@ export class Agent {
     const key = agentStatusKey(this.o.nodeName);
     const value = { ...s, reportedAt: new Date().toISOString() };
     try {
-      const kv = await this.o.store.get(key).catch(() => null);
-      if (kv) await this.o.store.update(key, value, kv.revision);
-      else await this.o.store.create(key, value);
+      await writeOwnKey(this.o.store, key, value);
       this.writtenStatus = text;
       this.statusWrittenAt = performance.now();
     } catch (e) {

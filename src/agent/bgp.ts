@@ -15,6 +15,7 @@ import { bgpPlan, type BgpPlan, type BgpRoutesInput, type ClusterState } from '.
 import { bgpRoutesKey } from '../model/index.js';
 import type { BgpSpeaker, PeerSpec, SpeakerStatus } from '../bgp/speaker/index.js';
 import type { Logger } from './agent.js';
+import { writeOwnKey } from './own-key.js';
 
 export interface AgentBgpOptions {
   readonly nodeName: string;
@@ -131,9 +132,7 @@ export class AgentBgp {
     if (text === this.lastPublished || this.stopped) return;
     const key = bgpRoutesKey(this.o.nodeName);
     try {
-      const kv = await this.o.store.get(key).catch(() => null);
-      const stamped = { ...value, reportedAt: new Date().toISOString() };
-      if (kv) await this.o.store.update(key, stamped, kv.revision); else await this.o.store.create(key, stamped);
+      await writeOwnKey(this.o.store, key, { ...value, reportedAt: new Date().toISOString() });
       this.lastPublished = text;
     } catch (e) {
       this.o.log.debug({ err: String(e) }, 'could not publish the BGP routes');
