@@ -150,3 +150,24 @@ test('property: the desired dataplane does not depend on the order of updates, s
     },
   ), { numRuns: 50 });
 });
+
+test('FelixConfiguration: the deny action comes from node.<name> over default, nftables field over iptables field, Drop otherwise', () => {
+  const base = [
+    res('IPPool', 'p', { cidr: '10.65.0.0/16' }), node('n1', '10.0.0.1/24'), ...block('10.65.0.0/26', 'n1', ['n1']),
+    wep('n1', 'a', '10.65.0.1', 'cali1234567890a'),
+    res('GlobalNetworkPolicy', 'deny-udp', { selector: 'all()', ingress: [{ action: 'Deny', protocol: 'UDP' }] }),
+  ];
+  const verdicts = (updates: KeyUpdate[]): string[] => [...new Set(desired([...base, ...updates]).policy.chains
+    .flatMap((c) => c.rules.filter((r) => r.comment === 'rule 0: Deny').map((r) => r.verdict!.kind)))];
+  assert.deepEqual(verdicts([]), ['drop']);
+  assert.deepEqual(verdicts([res('FelixConfiguration', 'default', { nftablesFilterDenyAction: 'Reject' })]), ['reject']);
+  assert.deepEqual(verdicts([res('FelixConfiguration', 'default', { iptablesFilterDenyAction: 'Reject' })]), ['reject']);
+  assert.deepEqual(verdicts([
+    res('FelixConfiguration', 'default', { nftablesFilterDenyAction: 'Reject' }),
+    res('FelixConfiguration', 'node.n1', { nftablesFilterDenyAction: 'Drop' }),
+  ]), ['drop']);
+  assert.deepEqual(verdicts([
+    res('FelixConfiguration', 'default', { nftablesFilterDenyAction: 'Drop' }),
+    res('FelixConfiguration', 'node.n2', { nftablesFilterDenyAction: 'Reject' }),
+  ]), ['drop'], 'another node\'s setting does not apply here');
+});

@@ -9,7 +9,7 @@
 //                               via node dev <uplink> (no encap)  │
 //   borrowed addresses      ──▶ /32 towards the borrowing node    ┘
 //   other nodes' VTEPs      ──▶ neighbour + FDB entries on vxlan.tortie
-//   policies + local endpoints ──compile──▶ nft Ruleset
+//   policies + local endpoints ──compile──▶ nft Ruleset (denials: FelixConfiguration's deny action)
 //   natOutgoing pools       ──▶ masquerade set
 
 import { createHash } from 'node:crypto';
@@ -18,6 +18,7 @@ import type { ClusterRouteMode, IPPoolSpec, Resource } from '../model/index.js';
 import { buildSnapshot, compile, type Ruleset } from '../policy/index.js';
 import type { FdbEntry, Neighbour, Route, VxlanDevice } from '../dataplane/ports.js';
 import type { ClusterState } from './cluster-state.js';
+import { denyAction } from './felix-config.js';
 
 export const VXLAN_DEVICE = 'vxlan.tortie';
 export const IPIP_DEVICE = 'tunl0';
@@ -223,7 +224,10 @@ export function computeDesired(state: ClusterState, ctx: CalcContext, bgp?: BgpR
     workloadEndpoints: weps, hostEndpoints: state.list('HostEndpoint'), profiles: state.list('Profile'), tiers: state.list('Tier'),
     networkPolicies: state.list('NetworkPolicy'), globalNetworkPolicies: state.list('GlobalNetworkPolicy'),
     networkSets: state.list('NetworkSet'), globalNetworkSets: state.list('GlobalNetworkSet'),
-  }), { isLocal: (e) => e.kind === 'WorkloadEndpoint' && localIfaces.has(e.interfaceName ?? ''), interfacePrefix: prefix });
+  }), {
+    isLocal: (e) => e.kind === 'WorkloadEndpoint' && localIfaces.has(e.interfaceName ?? ''), interfacePrefix: prefix,
+    denyAction: denyAction(state, ctx.nodeName),
+  });
 
   /**
    * A learned route as the kernel should have it, by the pool its prefix is in (BIRD's

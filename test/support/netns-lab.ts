@@ -7,6 +7,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import type { ProbeReply } from './probe-agent.js';
+
+export type { ProbeOutcome, ProbeReply } from './probe-agent.js';
 
 export interface LabHost { readonly netns: string; readonly ip: string; readonly hostIface: string }
 
@@ -16,7 +19,7 @@ const AGENT = fileURLToPath(new URL('./probe-agent.js', import.meta.url));
 export interface ProbeRequest { readonly proto: 'tcp' | 'udp' | 'icmp'; readonly ip: string; readonly port?: number; readonly timeoutMs: number }
 
 class Agent {
-  private readonly waiting = new Map<number, (ok: boolean) => void>();
+  private readonly waiting = new Map<number, (r: ProbeReply) => void>();
   private seq = 0;
   readonly ready: Promise<void>;
 
@@ -24,13 +27,16 @@ class Agent {
     let onReady!: () => void;
     this.ready = new Promise((res) => { onReady = res; });
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = JSON.parse(line) as { ready?: boolean; id?: number; ok?: boolean };
+      const m = JSON.parse(line) as { ready?: boolean; id?: number } & Partial<ProbeReply>;
       if (m.ready) onReady();
-      if (m.id !== undefined) { this.waiting.get(m.id)?.(m.ok === true); this.waiting.delete(m.id); }
+      if (m.id !== undefined && m.outcome) {
+        this.waiting.get(m.id)?.(m.detail === undefined ? { outcome: m.outcome } : { outcome: m.outcome, detail: m.detail });
+        this.waiting.delete(m.id);
+      }
     });
   }
 
-  probe(req: ProbeRequest): Promise<boolean> {
+  probe(req: ProbeRequest): Promise<ProbeReply> {
     const id = ++this.seq;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
@@ -98,10 +104,24 @@ export class NetnsLab {
     await agent.ready;
   }
 
-  probe(fromNetns: string, req: ProbeRequest): Promise<boolean> {
+  probe(fromNetns: string, req: ProbeRequest): Promise<ProbeReply> {
     const a = this.agents.get(fromNetns);
     if (!a) throw new Error(`no agent in ${fromNetns}`);
     return a.probe(req);
+  }
+
+  /**
+   * A probe that is repeated while it meets silence, each time with twice the timeout (so a
+   * loaded machine gets 1 + 2 + 4 … × `timeoutMs`): an answer or a refusal is final, silence is
+   * only the last word after `tries` attempts. `attempts` says how many it took.
+   */
+  async probeSure(fromNetns: string, req: ProbeRequest, tries = 3): Promise<ProbeReply & { readonly attempts: number }> {
+    let r: ProbeReply = { outcome: 'silent' };
+    for (let i = 0; i < tries; i++) {
+      r = await this.probe(fromNetns, { ...req, timeoutMs: req.timeoutMs * 2 ** i });
+      if (r.outcome !== 'silent') return { ...r, attempts: i + 1 };
+    }
+    return { ...r, attempts: tries };
   }
 
   exec(netns: string, args: readonly string[], input?: string): string {

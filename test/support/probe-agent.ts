@@ -1,13 +1,20 @@
 // Runs inside a network namespace: serves TCP (accept, close) and UDP (echo) on the given ports,
-// and answers probe requests read as JSON lines on stdin with {id, ok} lines on stdout:
-//   tcp: does a connection open within the timeout?   udp: does the echo come back?
-//   icmp: does `ping -c1` get a reply?
+// and answers probe requests read as JSON lines on stdin with {id, outcome, detail} lines on stdout.
+// A probe tells three things apart, so that a slow answer is never mistaken for a denial:
+//   answered  tcp: the connection opened · udp: the echo came back · icmp: `ping -c1` got a reply
+//   refused   an ICMP "administratively prohibited" came back (a policy with the Reject deny
+//             action): EHOSTUNREACH for tcp/udp, "Packet filtered" from ping
+//   silent    nothing within the timeout (a dropping policy, or a loaded machine: retry to know)
+//   error     anything else (ECONNREFUSED: nothing listens — the test's own set-up is wrong)
 // It exits when stdin closes.
 
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createConnection, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+
+export type ProbeOutcome = 'answered' | 'refused' | 'silent' | 'error';
+export interface ProbeReply { readonly outcome: ProbeOutcome; readonly detail?: string }
 
 const ports = (process.argv[2] ?? '').split(',').filter(Boolean).map(Number);
 
@@ -22,32 +29,55 @@ async function listen(): Promise<void> {
   ]));
 }
 
-function tcp(ip: string, port: number, timeoutMs: number): Promise<boolean> {
+const fromErrno = (e: NodeJS.ErrnoException): ProbeReply =>
+  e.code === 'EHOSTUNREACH' ? { outcome: 'refused', detail: e.code } : { outcome: 'error', detail: e.code ?? e.message };
+
+/**
+ * Settles once. The timeout's verdict waits for setImmediate: after a stall of the event loop
+ * (a loaded machine) the timer and the answer are both due, and libuv runs timers before I/O
+ * callbacks — deferring lets an answer that already arrived win over the timer.
+ */
+function settle(timeoutMs: number, cleanup: () => void, resolve: (r: ProbeReply) => void): (r: ProbeReply) => void {
+  let done = false;
+  const finish = (r: ProbeReply): void => { if (done) return; done = true; clearTimeout(t); cleanup(); resolve(r); };
+  const t = setTimeout(() => setImmediate(() => finish({ outcome: 'silent' })), timeoutMs);
+  return finish;
+}
+
+function tcp(ip: string, port: number, timeoutMs: number): Promise<ProbeReply> {
   return new Promise((resolve) => {
     const s = createConnection({ host: ip, port });
-    const done = (ok: boolean): void => { clearTimeout(t); s.destroy(); resolve(ok); };
-    const t = setTimeout(() => done(false), timeoutMs);
-    s.on('connect', () => done(true));
-    s.on('error', () => done(false));
+    const finish = settle(timeoutMs, () => s.destroy(), resolve);
+    s.on('connect', () => finish({ outcome: 'answered' }));
+    s.on('error', (e) => finish(fromErrno(e)));
   });
 }
 
-function udp(ip: string, port: number, timeoutMs: number): Promise<boolean> {
+function udp(ip: string, port: number, timeoutMs: number): Promise<ProbeReply> {
   return new Promise((resolve) => {
+    // Connected, so that the ICMP error of a reject reaches this socket (Linux reports ICMP
+    // errors only to connected UDP sockets).
     const u = createSocket('udp4');
-    const done = (ok: boolean): void => { clearTimeout(t); u.close(); resolve(ok); };
-    const t = setTimeout(() => done(false), timeoutMs);
-    u.on('message', () => done(true));
-    u.on('error', () => done(false));
-    u.send('probe', port, ip);
+    const finish = settle(timeoutMs, () => { try { u.close(); } catch { /* closed */ } }, resolve);
+    u.on('message', () => finish({ outcome: 'answered' }));
+    u.on('error', (e) => finish(fromErrno(e)));
+    u.connect(port, ip, () => u.send('probe', (e) => { if (e) finish(fromErrno(e)); }));
   });
 }
 
-function icmp(ip: string, timeoutMs: number): Promise<boolean> {
+function icmp(ip: string, timeoutMs: number): Promise<ProbeReply> {
   return new Promise((resolve) => {
-    const p = spawn('ping', ['-c1', '-n', `-W${Math.max(1, Math.round(timeoutMs / 1000))}`, ip], { stdio: 'ignore' });
-    p.on('close', (code) => resolve(code === 0));
-    p.on('error', () => resolve(false));
+    let out = '';
+    const p = spawn('ping', ['-c1', '-n', `-W${Math.max(1, Math.ceil(timeoutMs / 1000))}`, ip], { stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    p.on('close', (code) => {
+      if (code === 0) resolve({ outcome: 'answered' });
+      else if (/Packet filtered|Communication prohibited|Host Prohibited/i.test(out)) resolve({ outcome: 'refused', detail: 'ICMP admin-prohibited' });
+      else if (/ 0 received/.test(out) && !/errors/.test(out)) resolve({ outcome: 'silent' });
+      else resolve({ outcome: 'error', detail: out.trim().split('\n').slice(1, 2).join('') || `ping exited ${code}` });
+    });
+    p.on('error', (e) => resolve({ outcome: 'error', detail: e.message }));
   });
 }
 
@@ -56,5 +86,5 @@ process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 createInterface({ input: process.stdin }).on('line', (line) => {
   const m = JSON.parse(line) as { id: number; proto: string; ip: string; port?: number; timeoutMs: number };
   const run = m.proto === 'tcp' ? tcp(m.ip, m.port!, m.timeoutMs) : m.proto === 'udp' ? udp(m.ip, m.port!, m.timeoutMs) : icmp(m.ip, m.timeoutMs);
-  void run.then((ok) => process.stdout.write(`${JSON.stringify({ id: m.id, ok })}\n`));
+  void run.then((r) => process.stdout.write(`${JSON.stringify({ id: m.id, ...r })}\n`));
 }).on('close', () => process.exit(0));

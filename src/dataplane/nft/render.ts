@@ -69,6 +69,9 @@ export function renderMatch(m: Match): string {
 function renderVerdict(v: IRVerdict): string {
   switch (v.kind) {
     case 'accept': case 'drop': case 'return': return v.kind;
+    // icmpx: the family's own "administratively prohibited" (ICMP type 3 code 13, ICMPv6 type 1
+    // code 1), as firewalld rejects; TCP callers see EHOSTUNREACH, which a missing listener never gives.
+    case 'reject': return 'reject with icmpx type admin-prohibited';
     case 'jump': return `jump ${v.chain}`;
     case 'vmap': return `${v.dir === 'in' ? 'iifname' : 'oifname'} vmap @${v.map}`;
   }

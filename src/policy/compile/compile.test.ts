@@ -134,3 +134,27 @@ spec: { selector: "role == 'web'", ingress: [{ action: Allow, protocol: TCP, sou
     assert.equal(nft.applied.at(-1), renderRuleset(a));
   });
 });
+
+describe('deny action (FilterDenyAction)', () => {
+  const world = (): Resource[] => [...bigWorld(4, 6), valid({
+    apiVersion: 'projectcalico.org/v3', kind: 'Profile', metadata: { name: 'kns.ns0' }, spec: { ingress: [{ action: 'Deny' }], egress: [{ action: 'Allow' }] },
+  })];
+  const verdicts = (r: Ruleset): string[] => r.chains.flatMap((c) => c.rules.flatMap((rule) => (rule.verdict && (rule.verdict.kind === 'drop' || rule.verdict.kind === 'reject') ? [`${rule.verdict.kind} ${rule.comment ?? ''}`] : [])));
+
+  it('reject replaces every policy and profile denial; fail-closed and ct-invalid drops (forward and input) stay drops', () => {
+    const dropped = verdicts(compile(buildSnapshot(group(world()))));
+    const rejected = verdicts(compile(buildSnapshot(group(world())), { denyAction: 'reject' }));
+    assert.equal(rejected.length, dropped.length, 'the same rules, only their verdicts differ');
+    const stillDrop = rejected.filter((v) => v.startsWith('drop'));
+    assert.deepEqual(stillDrop.sort(), ['drop ', 'drop ', 'drop unknown cali* interface: fail closed', 'drop unknown cali* interface: fail closed'].sort());
+    for (const what of ['rule 1: Deny', 'end of tier default', 'no policy or profile allowed the packet', 'rule 0: Deny']) {
+      assert.ok(rejected.some((v) => v.startsWith('reject') && v.includes(what)), `a rejecting "${what}" rule in ${JSON.stringify(rejected)}`);
+    }
+    assert.ok(!dropped.some((v) => v.startsWith('reject')), 'drop is the default');
+  });
+
+  it('renders as an ICMP administratively-prohibited reject', () => {
+    const text = renderRuleset(compile(buildSnapshot(group(world())), { denyAction: 'reject' }));
+    assert.match(text, /counter reject with icmpx type admin-prohibited comment "rule 1: Deny"/);
+  });
+});

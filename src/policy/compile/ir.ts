@@ -45,6 +45,8 @@ export type Match =
 export type Verdict =
   | { readonly kind: 'accept' }
   | { readonly kind: 'drop' }
+  /** Refuse with an ICMP "administratively prohibited" error, so the sender learns at once (FilterDenyAction Reject). */
+  | { readonly kind: 'reject' }
   | { readonly kind: 'return' }
   | { readonly kind: 'jump'; readonly chain: string }
   | { readonly kind: 'vmap'; readonly dir: 'in' | 'out'; readonly map: string };
