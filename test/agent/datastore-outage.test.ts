@@ -6,14 +6,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { workloadEndpointName } from '../../src/model/index.js';
 import { ClusterLab, TORTIE } from '../support/cluster-lab.js';
 import { EtcdServer } from '../support/etcd-server.js';
 import { tempDir } from '../support/temp-dir.js';
-import { within } from '../support/within.js';
+import { holdsFor, within } from '../support/within.js';
 
 const run = promisify(execFile);
 const IPAM = fileURLToPath(new URL('../../../bin/tortie-ipam', import.meta.url));
@@ -76,28 +75,21 @@ describe('agents ride out a datastore outage', { skip: isRoot ? false : 'needs r
     assert.ok(await lab.pingUntil(p1.netns, p2.ip, 30_000), `p1 → p2 never worked; n1's log:\n${lab.agentLog('n1').slice(-2000)}`);
 
     await etcd.halt();
-    const end = performance.now() + 30_000;
-    let sent = 0, answered = 0;
-    while (performance.now() < end) {
-      sent++;
-      if (lab.ping(p1.netns, p2.ip, 1)) answered++;
-      await sleep(500);
-    }
-    t.diagnostic(`during the outage: ${answered}/${sent} pings answered`);
-    assert.equal(answered, sent, 'traffic stopped while the datastore was down');
+    // The outage itself: 30 s without etcd, a ping every 500 ms, every one answered.
+    let sent = 0;
+    const forwarded = await holdsFor(30_000, () => { sent++; return lab.ping(p1.netns, p2.ip, 1); }, 500);
+    t.diagnostic(`during the outage: ${forwarded ? sent : sent - 1}/${sent} pings answered`);
+    assert.ok(forwarded, `traffic stopped while the datastore was down (ping ${sent} unanswered); n1's log:\n${lab.agentLog('n1').slice(-2000)}`);
 
     await etcd.restart();
     await tortie(['apply', '-f', '-'], stringify({
       apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'deny-p2' },
       spec: { selector: "pod == 'p2'", ingress: [{ action: 'Deny' }] },
     }));
-    const start = performance.now();
-    let enforced = false;
-    while (performance.now() - start < 30_000 && !enforced) {
-      enforced = !lab.ping(p1.netns, p2.ip, 0.3);
-      if (!enforced) await sleep(200);
-    }
-    assert.ok(enforced, `the policy written after the outage was never applied; n2's log:\n${lab.agentLog('n2').slice(-2000)}`);
-    t.diagnostic(`policy written after the outage enforced in ${Math.round(performance.now() - start)} ms`);
+    const enforced = await within(30_000, () => !lab.ping(p1.netns, p2.ip, 0.3), 200);
+    assert.notEqual(enforced, null, `the policy written after the outage was never applied; n2's log:\n${lab.agentLog('n2').slice(-2000)}`);
+    // A 300 ms probe can also go unanswered on a busy machine: one with time to spare must fail too.
+    assert.equal(lab.ping(p1.netns, p2.ip, 2), false, 'traffic still passes: the lost probe was not the policy');
+    t.diagnostic(`policy written after the outage enforced in ${enforced} ms`);
   });
 });

@@ -7,8 +7,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BgpLab, eventually, hasGobgp, isRoot, type SpeakerProc } from '../support/bgp-lab.js';
+import { holdsFor } from '../support/within.js';
 
 const neighbor = (addr: string, localAs?: number): string => `
 [[neighbors]]
@@ -69,6 +69,8 @@ describe('interop with GoBGP', { skip: !isRoot ? 'needs root' : !hasGobgp ? 'gob
   const peers = async (): Promise<PeerSt[]> => (await sp.call<{ peers: PeerSt[] }>('status')).peers;
   const allUp = async (): Promise<boolean> => (await peers()).every((p) => p.state === 'up');
   const goRib = (): string => gobgp.gobgp('global', 'rib', '-a', 'ipv4');
+  /** GoBGP's RIB lines of our 10.71.1.0/26 (one per session), e.g. `S*>10.71.1.0/26  10.97.1.1 …` (S: stale). */
+  const ourPaths = (): string[] => goRib().split('\n').filter((l) => l.includes('10.71.1.0/26')).map((l) => l.trim());
   const diag = (): string => `\n--- tortie:\n${sp.log().slice(-3000)}\n--- gobgp:\n${lab.fileOf(gobgp, 'gobgpd.log').slice(-3000)}`;
 
   before(async () => {
@@ -90,7 +92,7 @@ describe('interop with GoBGP', { skip: !isRoot ? 'needs root' : !hasGobgp ? 'gob
     const rib = await sp.call<RibEntry[]>('routes');
     // Both sessions carry each prefix; best path by the comparator list: the empty iBGP AS_PATH wins.
     assert.equal(rib.find((r) => r.prefix === '10.73.1.0/26')?.decidedBy, 'as-path-length', JSON.stringify(rib));
-    assert.ok(await eventually(5000, () => lab.routes(t).includes('10.73.1.0/26 via 10.97.1.2')), `our kernel: ${lab.routes(t).join(', ')}`);
+    assert.ok(await eventually(10_000, () => lab.routes(t).includes('10.73.1.0/26 via 10.97.1.2')), `our kernel: ${lab.routes(t).join(', ')}`);
     const rg = await eventually(10_000, () => (/10\.71\.1\.0\/26/.test(goRib()) ? goRib() : undefined));
     assert.ok(rg, `GoBGP learned ours: ${goRib()}`);
     assert.match(rg, /10\.71\.1\.0\/26\s+10\.97\.1\.1\s/, 'over iBGP');
@@ -103,18 +105,27 @@ describe('interop with GoBGP', { skip: !isRoot ? 'needs root' : !hasGobgp ? 'gob
     assert.ok(await eventually(10_000, () => !/10\.71\.2\.0\/26/.test(goRib())), 'GoBGP dropped 10.71.2.0/26');
     gobgp.gobgp('global', 'rib', 'del', '10.73.2.0/26', '-a', 'ipv4');
     assert.ok(await eventually(10_000, async () => !(await sp.call<Learned[]>('learned')).some((l) => l.prefix === '10.73.2.0/26')));
-    assert.ok(await eventually(5000, () => !lab.routes(t).some((r) => r.startsWith('10.73.2.0/26'))), 'out of our kernel');
+    assert.ok(await eventually(10_000, () => !lab.routes(t).some((r) => r.startsWith('10.73.2.0/26'))), 'out of our kernel');
   });
 
   it('our graceful restart: GoBGP keeps our routes while we are gone; the sessions come back', async () => {
     await sp.call('stop');
-    await sleep(1500);
-    assert.match(goRib(), /10\.71\.1\.0\/26/, 'GoBGP keeps our route (stale)');
-    assert.ok(lab.routes(t).includes('10.73.1.0/26 via 10.97.1.2'), 'our kernel keeps GoBGP\'s');
+    // GoBGP marks a path it keeps for a restarting peer with S.
+    assert.ok(await eventually(10_000, () => ourPaths().length > 0 && ourPaths().every((l) => l.startsWith('S'))), `GoBGP saw the sessions go and keeps our route as stale: ${goRib()}`);
+    // While we are gone (well within the restart time), GoBGP keeps our route (stale) and our
+    // kernel GoBGP's, all along.
+    let lost = '';
+    await holdsFor(1500, () => {
+      if (!/10\.71\.1\.0\/26/.test(goRib())) lost = 'GoBGP dropped our route';
+      else if (!lab.routes(t).includes('10.73.1.0/26 via 10.97.1.2')) lost = 'our kernel dropped GoBGP\'s route';
+      return lost === '';
+    }, 100);
+    assert.equal(lost, '', `${goRib()} / ${lab.routes(t).join(', ')}`);
     sp = await startSpeaker();
     assert.ok(await eventually(20_000, allUp), `sessions back: ${JSON.stringify(await peers())}${diag()}`);
-    await sleep(500);
-    assert.match(goRib(), /10\.71\.1\.0\/26/);
+    // Over the new sessions: GoBGP has our route refreshed (not stale), and we have GoBGP's.
+    assert.ok(await eventually(10_000, async () => ourPaths().length > 0 && ourPaths().every((l) => !l.startsWith('S')) && (await sp.call<Learned[]>('learned')).some((l) => l.prefix === '10.73.1.0/26')),
+      `GoBGP's RIB: ${goRib()}; we learned: ${JSON.stringify(await sp.call<Learned[]>('learned'))}`);
     assert.ok(lab.routes(t).includes('10.73.1.0/26 via 10.97.1.2'));
   });
 
@@ -122,8 +133,8 @@ describe('interop with GoBGP', { skip: !isRoot ? 'needs root' : !hasGobgp ? 'gob
     await lab.kill(gobgp.child, 'SIGKILL');
     assert.ok(await eventually(10_000, async () => (await peers()).every((p) => p.state !== 'up')), 'we saw GoBGP go');
     assert.ok((await peers()).some((p) => p.stale > 0), `kept as stale: ${JSON.stringify(await peers())}`);
-    await sleep(1500);
-    assert.ok(lab.routes(t).includes('10.73.1.0/26 via 10.97.1.2'), 'our kernel keeps it');
+    // While GoBGP is gone (well within the restart time), our kernel keeps its route, all along.
+    assert.ok(await holdsFor(1500, () => lab.routes(t).includes('10.73.1.0/26 via 10.97.1.2'), 100), `our kernel keeps it: ${lab.routes(t).join(', ')}`);
     await startGobgp(['-r']);
     assert.ok(await eventually(25_000, allUp), `sessions back: ${JSON.stringify(await peers())}${diag()}`);
     assert.ok(await eventually(10_000, async () => (await peers()).every((p) => p.stale === 0)), `stale routes refreshed: ${JSON.stringify(await peers())}`);

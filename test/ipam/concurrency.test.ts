@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatastoreConfig } from '../../src/datastore/config.js';
 import { openStore } from '../../src/datastore/connect/index.js';
 import type { Store } from '../../src/datastore/ports.js';
@@ -15,6 +14,7 @@ import { validateDocument, type Resource } from '../../src/model/index.js';
 import { ResourceClient } from '../../src/resources/index.js';
 import { EtcdServer } from '../support/etcd-server.js';
 import { tempDir } from '../support/temp-dir.js';
+import { within } from '../support/within.js';
 
 const WORKER = fileURLToPath(new URL('./ipam-worker.js', import.meta.url));
 const NODES = Array.from({ length: 8 }, (_, i) => `node${i + 1}`);
@@ -88,8 +88,9 @@ function scenario(name: string, config: () => DatastoreConfig, restart?: () => P
       if (restart) {
         // Wait until the nodes are busy allocating, then take etcd away for longer than a call's
         // deadline (5 s), so that ADDs in flight must fail rather than merely wait.
-        const deadline = performance.now() + 120_000;
-        while ((await store.list('/calico/ipam/v2/handle/')).items.length < 100 && performance.now() < deadline) await sleep(200);
+        let handles = 0;
+        const busy = await within(120_000, async () => (handles = (await store.list('/calico/ipam/v2/handle/')).items.length) >= 100, 200);
+        assert.notEqual(busy, null, `the nodes did not get going: ${handles} handles after 120 s`);
         await restart();
       }
       const lines = (await adds).flat();

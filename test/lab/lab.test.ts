@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { TORTIE } from '../support/cluster-lab.js';
 import { tempDir } from '../support/temp-dir.js';
 import { tortie as cli, type CliResult } from '../support/tortie-cli.js';
+import { within } from '../support/within.js';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -98,7 +99,7 @@ describe('tortie lab', { skip: isRoot ? false : 'needs root (network namespaces)
     assert.deepEqual(namespacesOf('tli'), []);
   });
 
-  it('Kubernetes policies on x/y/z × a/b/c: real probes match the evaluator\'s matrix', async () => {
+  it('Kubernetes policies on x/y/z × a/b/c: real probes match the evaluator\'s matrix', async (t) => {
     // Without BGP: the agents program the routes between nodes from the datastore.
     assert.equal((await tortie('lab', 'up', '--name', 'tlp', '--nodes', '3', '--no-bgp')).code, 0);
     const pods: string[] = [];
@@ -144,14 +145,36 @@ spec:
     const applied = await run(process.execPath, [TORTIE, 'apply', '-f', join(dir.path, 'policies.yaml')], { env: { ...env, ...labEnv } });
     assert.match(applied.stdout, /created/);
     const matrix = JSON.parse((await run(process.execPath, [TORTIE, 'policy', 'matrix', '--ports', '80,81', '--protocols', 'tcp', '-o', 'json'], { env: { ...env, ...labEnv } })).stdout) as Array<{ from: string; to: string; port: number; verdict: string }>;
-    await new Promise((r) => setTimeout(r, 5000)); // the agents program what was applied
-    const mismatches: string[] = [];
-    for (const row of matrix) {
-      if (!pods.includes(row.from) || !pods.includes(row.to) || row.from === row.to) continue;
-      const r = await tortie('lab', 'probe', row.from, row.to, '--port', String(row.port), '--protocol', 'tcp', '--name', 'tlp');
-      const real = r.code === 0 ? 'allow' : 'deny';
-      if (real !== row.verdict) mismatches.push(`${row.from} → ${row.to}:${row.port} evaluator ${row.verdict}, kernel ${real}`);
-    }
+    // The agents have the policies: each reports counting all three (written after an apply, which
+    // may have started just before they came: the retries below cover that).
+    const labRun = (...args: string[]) => run(process.execPath, [TORTIE, ...args], { env: { ...env, ...labEnv } });
+    const counts: Record<string, unknown> = {};
+    const seen = await within(30_000, async () => {
+      for (const n of ['node1', 'node2', 'node3']) counts[n] = (JSON.parse((await labRun('node', 'status', n, '-o', 'json')).stdout) as { agent: { policies?: number } | null }).agent?.policies;
+      return Object.values(counts).every((c) => c === 3);
+    }, 500);
+    assert.notEqual(seen, null, `the agents' policy counts: ${JSON.stringify(counts)}`);
+    // Every row once; a row that disagrees is probed again until it agrees or the deadline passes:
+    // an agent may still be writing its table, or a probe gave up (after 1 s) on a busy machine.
+    const rows = matrix.filter((row) => pods.includes(row.from) && pods.includes(row.to) && row.from !== row.to);
+    const real = async (row: typeof rows[number]): Promise<string> =>
+      (await tortie('lab', 'probe', row.from, row.to, '--port', String(row.port), '--protocol', 'tcp', '--name', 'tlp')).code === 0 ? 'allow' : 'deny';
+    let pending = rows;
+    let mismatches: string[] = [];
+    let retried = 0;
+    const agreeing = async (): Promise<boolean> => {
+      const still: typeof rows = [];
+      if (pending !== rows) retried += pending.length;
+      mismatches = [];
+      for (const row of pending) {
+        const got = await real(row);
+        if (got !== row.verdict) { still.push(row); mismatches.push(`${row.from} → ${row.to}:${row.port} evaluator ${row.verdict}, kernel ${got}`); }
+      }
+      pending = still;
+      return pending.length === 0;
+    };
+    if (!(await agreeing())) await within(30_000, agreeing, 1000);
+    t.diagnostic(`the agents counted the policies after ${seen} ms; ${rows.length} rows probed, ${retried} probed again`);
     assert.ok(matrix.some((r) => r.verdict === 'deny') && matrix.some((r) => r.verdict === 'allow'), 'both verdicts occur');
     if (mismatches.length > 0) {
       const labDirPath = join(dir.path, 'labs', 'tlp');

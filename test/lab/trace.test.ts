@@ -4,15 +4,15 @@
 // that stops where that node's view ends.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { TORTIE } from '../support/cluster-lab.js';
 import { tempDir } from '../support/temp-dir.js';
 import { tortie as cli, type CliResult } from '../support/tortie-cli.js';
+import { within } from '../support/within.js';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -33,6 +33,11 @@ async function trace(...args: string[]): Promise<{ code: number; report: Report 
   assert.ok(r.stdout.startsWith('{'), `trace ${args.join(' ')}: ${r.stderr}`);
   return { code: r.code, report: JSON.parse(r.stdout) as Report };
 }
+
+/** Node n's nftables table, as its kernel has it. */
+const nftTable = (n: number): string => {
+  try { return execFileSync('ip', ['netns', 'exec', `${LAB}-n${n}`, 'nft', 'list', 'table', 'inet', 'tortie'], { encoding: 'utf8' }); } catch { return ''; }
+};
 
 async function apply(yaml: string): Promise<void> {
   const f = join(dir.path, `m${Math.random().toString(36).slice(2)}.yaml`);
@@ -106,15 +111,22 @@ spec:
   - { action: Deny, protocol: TCP, destination: { ports: [80] } }
   - { action: Allow }
 `);
-    let blocked = false;
-    for (let i = 0; i < 20 && !blocked; i++) { blocked = (await tortie('lab', 'probe', 'x/a', 'y/b', '--port', '80', '--name', LAB)).code === 1; if (!blocked) await sleep(250); }
-    assert.ok(blocked, 'the probe is blocked once the policy is programmed');
+    const ingressOn2 = (r: Report): NonNullable<Hop['policy']>[number] | undefined => r.hops.find((h) => h.at === 'node2')?.policy?.find((p) => p.direction === 'ingress');
+    // Programmed: the trace finds the deciding rule in node2's table (not "missing"). Only then is a
+    // blocked probe the policy's doing, not a slow machine's (the probe gives up after 1 s).
+    let nft = undefined as { rule?: string } | undefined;
+    const programmed = await within(30_000, async () => {
+      nft = ingressOn2((await trace('x/a', 'y/b', '--protocol', 'tcp', '--port', '80')).report)?.nft;
+      return nft?.rule === 'rule 0: Deny';
+    }, 250);
+    assert.notEqual(programmed, null, `node2's table never got the deny rule: ${JSON.stringify(nft)}`);
+    assert.equal((await tortie('lab', 'probe', 'x/a', 'y/b', '--port', '80', '--name', LAB)).code, 1, 'the probe is blocked once the policy is programmed');
     const { code, report } = await trace('x/a', 'y/b', '--protocol', 'tcp', '--port', '80');
     assert.equal(code, 1);
     assert.equal(report.outcome, 'dropped');
     assert.equal(report.policy.verdict, 'deny');
     assert.match(report.reason, /^dropped on node2 by y\/b's ingress policy: NetworkPolicy y\/deny-web \(tier default\), rule 0: Deny$/);
-    const ingress = report.hops.find((h) => h.at === 'node2')!.policy!.find((p) => p.direction === 'ingress')!;
+    const ingress = ingressOn2(report)!;
     assert.equal(ingress.nft.rule, 'rule 0: Deny');
     const counted = ingress.nft.packets!;
     assert.ok(counted >= 1, `the deny rule counted the probe: ${JSON.stringify(ingress.nft)}`);
@@ -124,9 +136,11 @@ kind: GlobalNetworkPolicy
 metadata: { name: pass-egress }
 spec: { selector: all(), order: 2000, types: [Egress], egress: [ { action: Pass } ] }
 `);
-    await sleep(1500);
+    // Wait for node2's agent to have rebuilt its table: the new policy is in it.
+    const rebuilt = await within(30_000, () => nftTable(2).includes('pass-egress'), 250);
+    assert.notEqual(rebuilt, null, `node2's table never got pass-egress:\n${nftTable(2).slice(0, 3000)}`);
     const again = (await trace('x/a', 'y/b', '--protocol', 'tcp', '--port', '80')).report;
-    const after = again.hops.find((h) => h.at === 'node2')!.policy!.find((p) => p.direction === 'ingress')!;
+    const after = ingressOn2(again)!;
     assert.ok(after.nft.packets! >= counted, `count kept across the rebuild: ${counted} → ${after.nft.packets}`);
     // UDP is not denied: the same trace with udp is delivered.
     assert.equal((await trace('x/a', 'y/b', '--protocol', 'udp', '--port', '80')).report.outcome, 'delivered');
@@ -158,12 +172,12 @@ kind: IPPool
 metadata: { name: default-ipv4-ippool }
 spec: { cidr: 192.168.0.0/16, vxlanMode: Always, natOutgoing: false }
 `);
-    let report: Report | null = null;
-    for (let i = 0; i < 40; i++) {
+    let report = null as Report | null;
+    const encapsulated = await within(30_000, async () => {
       report = (await trace('x/a', 'y/b')).report;
-      if (report.hops[1]?.out === 'eth0' && report.hops[1]?.encap?.type === 'vxlan') break;
-      await sleep(250);
-    }
+      return report.hops[1]?.out === 'eth0' && report.hops[1]?.encap?.type === 'vxlan';
+    }, 250);
+    assert.notEqual(encapsulated, null, `node1 never sent it through VXLAN: ${JSON.stringify(report!.hops[1])}`);
     assert.equal(report!.outcome, 'delivered', report!.reason);
     const [, n1, n2] = report!.hops;
     assert.match(n1!.route!, /^192\.168\.\d+\.\d+\/26 via 192\.168\.\d+\.\d+ dev vxlan\.tortie proto 80 onlink$/);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { within } from './within.js';
 
 const run = (args: readonly string[], input?: string): string =>
   execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], input: input ?? '' });
@@ -131,7 +132,8 @@ export class BgpLab {
     closeSync(fd);
     this.children.push(child);
     const birdc = (cmd: string): string => run(['birdc', '-s', sock, ...cmd.split(' ')]);
-    for (let i = 0; i < 100; i++) { if (tryRun(['birdc', '-s', sock, 'show', 'status']) !== null) break; await sleep(50); }
+    const up = await within(20_000, () => tryRun(['birdc', '-s', sock, 'show', 'status']) !== null);
+    if (up === null) throw new Error(`BIRD in ${ns} does not answer on ${sock}; its log:\n${this.fileOf({ child, dir, ns }, 'bird.log').slice(-2000)}`);
     return { child, dir, ns, birdc };
   }
 
@@ -145,7 +147,8 @@ export class BgpLab {
     closeSync(fd);
     this.children.push(child);
     const gobgp = (...a: string[]): string => run(['ip', 'netns', 'exec', ns, 'gobgp', ...a]);
-    for (let i = 0; i < 100; i++) { try { gobgp('global'); break; } catch { await sleep(50); } }
+    const up = await within(20_000, () => { try { gobgp('global'); return true; } catch { return false; } });
+    if (up === null) throw new Error(`gobgpd in ${ns} does not answer its API; its log:\n${this.fileOf({ child, dir, ns }, 'gobgpd.log').slice(-2000)}`);
     return { child, dir, ns, gobgp };
   }
 

@@ -58,8 +58,8 @@ export class RawPeer {
   send(m: Message): void { this.raw(encodeMessage(m, this.ctx)); }
   raw(b: Uint8Array): void { this.socket.write(b); }
 
-  /** Waits until a received message matches (or the connection closes, or `ms` pass). */
-  async until(match: (m: Message) => boolean, ms = 5000): Promise<Message | undefined> {
+  /** Waits until a received message matches (or the connection closes, or `ms` pass: generous, for a busy machine). */
+  async until(match: (m: Message) => boolean, ms = 20_000): Promise<Message | undefined> {
     const end = performance.now() + ms;
     for (;;) {
       const m = this.received.find(match);
@@ -69,11 +69,11 @@ export class RawPeer {
     }
   }
 
-  notification(ms = 5000): Promise<NotificationMessage | undefined> {
+  notification(ms = 20_000): Promise<NotificationMessage | undefined> {
     return this.until((m) => m.type === 'notification', ms) as Promise<NotificationMessage | undefined>;
   }
 
-  async waitClosed(ms = 5000): Promise<boolean> {
+  async waitClosed(ms = 20_000): Promise<boolean> {
     const end = performance.now() + ms;
     while (!this.closed && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
     return this.closed;
