@@ -63,9 +63,49 @@ export interface WatchOptions {
   readonly signal?: AbortSignal;
 }
 
+/** One member of a clustered store (etcd), as this client sees it. */
+export interface MemberView {
+  readonly endpoint: string;
+  /** The member this client's calls and watches go to. */
+  readonly inUse: boolean;
+  /** The last failure, when no call has worked on the member since. `at`: epoch ms. */
+  readonly failure?: { readonly error: string; readonly at: number };
+  /** Epoch ms of the last call that worked on it. */
+  readonly lastOk?: number;
+}
+
+/** Which member a clustered store's client uses and how the others fared (`tortie node status`). */
+export interface MembersReport {
+  readonly inUse: string;
+  readonly members: readonly MemberView[];
+}
+
+/** One member asked directly how it is (`tortie datastore status`). */
+export interface MemberProbe {
+  readonly endpoint: string;
+  /** The member this client uses. */
+  readonly inUse: boolean;
+  /** What went wrong asking it; absent when it answered. */
+  readonly error?: string;
+  readonly version?: string;
+  readonly isLeader?: boolean;
+  /** False when the member answers but knows no leader (cut off from the quorum). */
+  readonly hasLeader?: boolean;
+  readonly dbSizeBytes?: number;
+  readonly raftTerm?: number;
+  readonly raftIndex?: number;
+  /** Alarms and errors the member reports (e.g. NOSPACE). */
+  readonly problems?: readonly string[];
+}
+
 export interface Store {
   /** Where the store lives, for messages: "etcd at http://127.0.0.1:2379", "sqlite file /…/store.db". */
   readonly description: string;
+
+  /** For a clustered store: the member in use and the ones that failed. */
+  members?(): MembersReport;
+  /** For a clustered store: every member asked directly, each within a short deadline. */
+  probeMembers?(): Promise<MemberProbe[]>;
 
   get(key: string): Promise<KV>;
   /** Every key starting with `prefix`, sorted by key, and the revision they were read at. */

@@ -54,7 +54,11 @@ export const ERRORS = {
   },
   TORTIE_ERR_DATASTORE_UNAVAILABLE: {
     exit: 2, retryable: true,
-    summary: 'The datastore could not be reached or did not answer in time; the message names the endpoint or file.',
+    summary: 'The datastore could not be reached or did not answer in time; the message names the endpoint or file — for an etcd cluster, every member and what each said.',
+  },
+  TORTIE_ERR_DATASTORE_FULL: {
+    exit: 2, retryable: false,
+    summary: 'The datastore is out of space (etcd raised its NOSPACE alarm, or the disk under the embedded store is full); nothing was written. The message says what to free.',
   },
   TORTIE_ERR_DATASTORE_CORRUPT: {
     exit: 1, retryable: false,

@@ -1,7 +1,12 @@
 // The etcd v3 backend, over Microsoft's `etcd3` client, hardened against its known pitfalls
 // (reference/node-libs.md §3):
-// - no circuit breaker: one bad call must not fail the next unrelated ones for 5 s, and a watcher
-//   must reconnect as soon as etcd is back (`faultHandling` with noop policies, short backoff);
+// - a cluster survives the loss of a member, and so must its clients: every call goes to the
+//   member in use and moves to another when that one fails (member-pool.ts), with no circuit
+//   breaker locking a host out for 5 s; a watch moves too, resuming after the last event it
+//   delivered, so nothing is lost or repeated across the move;
+// - a write retried after an attempt that may have been applied (the member died holding it)
+//   is recognised when its compare fails: if every key holds exactly what this commit wrote, at
+//   one revision, the earlier attempt won and its result is returned, not a conflict;
 // - a watcher cancelled by the server (etcd 3.4 cancels a watch from a compacted revision with an
 //   empty reason) is never `cancel()`ed afterwards — that throws from inside the library and kills
 //   the process; it is surfaced as COMPACTED and dropped, and the caller re-lists;
@@ -14,23 +19,24 @@
 // txn If(ModRevision(key) == rev); on a failed compare the else branch reads the keys so the error
 // can carry the current value.
 
-import type { Etcd3, IOptions, Watcher, IKeyValue, IWatchResponse } from 'etcd3';
+import type { Watcher, IKeyValue, IWatchResponse, ITxnResponse } from 'etcd3';
 import { AsyncQueue } from '../../lib/async-queue.js';
 import { TortieError, isTortieError } from '../../lib/errors.js';
 import { BaseStore, checkDistinctKeys, firstPreconditionError, storeClosedError } from '../base-store.js';
-import type { CommitResult, KV, ListResult, Revision, WatchEvent, WatchOptions, WriteOp } from '../ports.js';
+import type { CommitResult, KV, ListResult, MemberProbe, MembersReport, Revision, WatchEvent, WatchOptions, WriteOp } from '../ports.js';
+import { resolveAmbiguousWrite, type StoredKV } from './ambiguous-write.js';
+import { classifyFailure, shortFailure } from './classify.js';
+import { MemberPool, type Attempt, type EtcdTls } from './member-pool.js';
 
-export interface EtcdTls {
-  readonly ca?: Buffer;
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-}
+export type { EtcdTls } from './member-pool.js';
 
 export interface EtcdStoreOptions {
   readonly endpoints: readonly string[];
   readonly tls?: EtcdTls;
-  /** Deadline for each unary call; past it the store is reported unavailable. Default 5000 ms. */
-  readonly callTimeoutMs?: number;
+  /** Deadline of one attempt on one member. Default 4000 ms. */
+  readonly attemptTimeoutMs?: number;
+  /** Deadline of a call over all its attempts; past it the store is reported unavailable. Default 12000 ms. */
+  readonly requestTimeoutMs?: number;
 }
 
 function toRevision(s: string | number | null | undefined, what: string): Revision {
@@ -39,47 +45,56 @@ function toRevision(s: string | number | null | undefined, what: string): Revisi
   return n;
 }
 
+/** Backoff of a watch between members: 100 ms doubling to 1 s. */
+const watchBackoff = (attempt: number): number => Math.min(1000, 100 * 2 ** attempt);
+
 export class EtcdStore extends BaseStore {
   readonly description: string;
-  private readonly client: Etcd3;
-  private readonly etcd: typeof import('etcd3');
   private readonly watchers = new Set<AsyncQueue<WatchEvent>>();
   private closed = false;
+  /** The highest store revision any answer has shown this client. */
+  private seen: Revision = 0;
 
-  private constructor(etcd: typeof import('etcd3'), client: Etcd3, description: string) {
+  private constructor(private readonly etcd: typeof import('etcd3'), private readonly pool: MemberPool) {
     super();
-    this.etcd = etcd;
-    this.client = client;
-    this.description = description;
+    this.description = pool.description;
   }
 
   /** Loads `etcd3` lazily (it costs ~200 ms to import) and connects on first use. */
   static async open(options: EtcdStoreOptions): Promise<EtcdStore> {
-    const etcd = await import('etcd3');
-    const { ExponentialBackoff, noop } = await import('cockatiel');
-    type IBackoff<T> = import('cockatiel').IBackoff<T>;
-    const timeout = options.callTimeoutMs ?? 5000;
-    const opts: IOptions = {
-      hosts: [...options.endpoints],
-      dialTimeout: timeout,
-      faultHandling: {
-        host: () => noop,
-        global: noop,
-        // etcd3 types this as a backoff but calls `.next()` on it as a factory, which is what
-        // cockatiel 3's ExponentialBackoff is.
-        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }) as unknown as IBackoff<unknown>,
-      },
-      // Streams (watch, lease keepalive) live long; only unary calls get a deadline.
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
-    };
-    if (options.tls?.ca) {
-      opts.credentials = {
-        rootCertificate: options.tls.ca,
-        ...(options.tls.key ? { privateKey: options.tls.key } : {}),
-        ...(options.tls.cert ? { certChain: options.tls.cert } : {}),
-      };
-    }
-    return new EtcdStore(etcd, new etcd.Etcd3(opts), `etcd at ${options.endpoints.join(',')}`);
+    const [etcd, pool] = await Promise.all([import('etcd3'), MemberPool.open(options)]);
+    return new EtcdStore(etcd, pool);
+  }
+
+  members(): MembersReport { return this.pool.report(); }
+
+  /**
+   * Asks every member directly how it is. What each answers also moves this client as a failed
+   * call would, so `inUse` is the member its next call goes to.
+   */
+  async probeMembers(timeoutMs = 2000): Promise<MemberProbe[]> {
+    this.live();
+    const probes = await Promise.all(this.pool.members.endpoints.map(async (endpoint): Promise<Omit<MemberProbe, 'inUse'>> => {
+      try {
+        const st = await this.pool.client(endpoint).maintenance.status({ deadline: Date.now() + timeoutMs });
+        const leader = st.leader !== '0' && st.leader !== '';
+        if (leader) this.pool.succeeded(endpoint);
+        else this.pool.failed(endpoint, new Error('etcdserver: no leader'));
+        return {
+          endpoint, version: st.version, isLeader: leader && st.leader === st.header.member_id, hasLeader: leader,
+          dbSizeBytes: Number(st.dbSize), raftTerm: Number(st.raftTerm), raftIndex: Number(st.raftIndex), problems: st.errors ?? [],
+        };
+      } catch (e) {
+        this.pool.failed(endpoint, e);
+        return { endpoint, error: shortFailure(e) };
+      }
+    }));
+    const inUse = this.pool.members.inUse;
+    return probes.map((p) => ({ ...p, inUse: p.endpoint === inUse }));
+  }
+
+  private saw(revision: Revision): void {
+    if (revision > this.seen) this.seen = revision;
   }
 
   private live(): void {
@@ -93,6 +108,12 @@ export class EtcdStore extends BaseStore {
       return new TortieError('TORTIE_ERR_INTERNAL_BUG', `etcd rejected the request to ${what}: ${msg}`, {}, { cause: e });
     }
     return new TortieError('TORTIE_ERR_DATASTORE_UNAVAILABLE', `Cannot ${what} ${this.description}: ${msg}`, {}, { cause: e });
+  }
+
+  /** One unary call through the member pool; failures that are not the pool's own are wrapped. */
+  private async call<T>(what: string, fn: (a: Attempt) => Promise<T>, writes = false): Promise<T> {
+    this.live();
+    try { return await this.pool.call(what, fn, writes); } catch (e) { throw this.wrap(e, what); }
   }
 
   private toKV(kv: IKeyValue): KV {
@@ -112,27 +133,22 @@ export class EtcdStore extends BaseStore {
   }
 
   async get(key: string): Promise<KV> {
-    this.live();
-    let res;
-    try { res = await this.client.kv.range({ key: Buffer.from(key) }); } catch (e) { throw this.wrap(e, 'read from'); }
+    const res = await this.call('read from', ({ client, deadline }) => client.kv.range({ key: Buffer.from(key) }, { deadline }));
+    this.saw(toRevision(res.header.revision, 'header'));
     const kv = res.kvs[0];
     if (!kv) throw new TortieError('TORTIE_ERR_DATASTORE_NOT_FOUND', `Key ${key} does not exist`, { key });
     return this.toKV(kv);
   }
 
   async list(prefix: string): Promise<ListResult> {
-    this.live();
-    let res;
-    try {
-      res = await this.client.kv.range({
-        key: Buffer.from(prefix),
-        range_end: Buffer.from(this.etcd.Range.prefix(prefix).end),
-        sort_target: 'Key', sort_order: 'Ascend',
-      });
-    } catch (e) {
-      throw this.wrap(e, 'list from');
-    }
-    return { items: res.kvs.map((kv) => this.toKV(kv)), revision: toRevision(res.header.revision, 'header') };
+    const res = await this.call('list from', ({ client, deadline }) => client.kv.range({
+      key: Buffer.from(prefix),
+      range_end: Buffer.from(this.etcd.Range.prefix(prefix).end),
+      sort_target: 'Key', sort_order: 'Ascend',
+    }, { deadline }));
+    const revision = toRevision(res.header.revision, 'header');
+    this.saw(revision);
+    return { items: res.kvs.map((kv) => this.toKV(kv)), revision };
   }
 
   async commit(ops: readonly WriteOp[]): Promise<CommitResult> {
@@ -148,21 +164,33 @@ export class EtcdStore extends BaseStore {
           : { key, target: 'Mod' as const, result: 'Equal' as const, mod_revision: op.revision };
       }
     });
-    const success = ops.map((op) => op.op === 'delete'
+    const values = ops.map((op) => (op.op === 'delete' ? null : Buffer.from(JSON.stringify(op.value))));
+    const success = ops.map((op, i) => op.op === 'delete'
       ? { request_delete_range: { key: Buffer.from(op.key), prev_kv: true } }
-      : { request_put: { key: Buffer.from(op.key), value: Buffer.from(JSON.stringify(op.value)), prev_kv: true } });
+      : { request_put: { key: Buffer.from(op.key), value: values[i]!, prev_kv: true } });
     const failure = ops.map((op) => ({ request_range: { key: Buffer.from(op.key) } }));
-    let res;
-    try {
-      res = await this.client.kv.txn({ compare, success, failure });
-    } catch (e) {
-      throw this.wrap(e, 'write to');
-    }
+    // The commit, if an attempt is applied, lands after every revision this client has seen.
+    const floor = this.seen;
+    const outcome = await this.call('write to', async ({ client, deadline, afterAmbiguous }) => {
+      const res = await client.kv.txn({ compare, success, failure }, { deadline });
+      if (res.succeeded || !afterAmbiguous) return { res, earlier: null };
+      // The compare failed after an attempt that may have been applied: perhaps against our own
+      // write (ambiguous-write.ts).
+      const readAt = async (key: string, revision: Revision): Promise<StoredKV | null> => {
+        const r = await client.kv.range({ key: Buffer.from(key), revision }, { deadline });
+        const kv = r.kvs[0];
+        return kv ? { ...this.toKV(kv), raw: kv.value } : null;
+      };
+      return { res, earlier: await resolveAmbiguousWrite(ops, values, this.currentOf(res), toRevision(res.header.revision, 'header'), floor, readAt) };
+    }, true);
+    const { res, earlier } = outcome;
+    if (earlier) { this.saw(earlier.revision); return earlier; }
     const revision = toRevision(res.header.revision, 'header');
+    this.saw(revision);
     if (!res.succeeded) {
-      const current = new Map<string, KV>();
-      for (const r of res.responses) for (const kv of r.response_range?.kvs ?? []) current.set(kv.key.toString(), this.toKV(kv));
-      throw firstPreconditionError(ops, (k) => current.get(k))
+      const current = this.currentOf(res);
+      const plain = (k: string): KV | undefined => { const c = current.get(k); if (!c) return undefined; const { raw: _raw, ...kv } = c; return kv; };
+      throw firstPreconditionError(ops, plain)
         ?? new TortieError('TORTIE_ERR_INTERNAL_BUG', `etcd refused a commit of ${ops.length} op(s) without a failing compare`);
     }
     const results = ops.map((op, i): KV => {
@@ -177,22 +205,32 @@ export class EtcdStore extends BaseStore {
     return { revision, results };
   }
 
+  /** The keys a failed compare's else branch read, with their stored bytes. */
+  private currentOf(res: ITxnResponse): Map<string, StoredKV> {
+    const current = new Map<string, StoredKV>();
+    for (const r of res.responses) for (const kv of r.response_range?.kvs ?? []) current.set(kv.key.toString(), { ...this.toKV(kv), raw: kv.value });
+    return current;
+  }
+
   watch(prefix: string, fromRevision: Revision, options: WatchOptions = {}): AsyncIterable<WatchEvent> {
     this.live();
-    let watcher: Watcher | null = null;
-    let serverCancelled = false;
+    let delivered: Revision = fromRevision - 1;
+    /** The library watcher of the current attempt, and whether the server cancelled it. */
+    let current: { watcher: Watcher; serverCancelled: boolean } | null = null;
+    let ended = false;
     const queue = new AsyncQueue<WatchEvent>(() => {
+      ended = true;
       this.watchers.delete(queue);
       // Never cancel a watcher the server already cancelled (see the header comment).
-      if (watcher && !serverCancelled) watcher.cancel().catch(() => {});
+      if (current && !current.serverCancelled) current.watcher.cancel().catch(() => {});
     });
     this.watchers.add(queue);
-    let delivered: Revision = fromRevision - 1;
+
     const onData = (res: IWatchResponse): void => {
-      const before = delivered;
+      const before = delivered; // one response may hold several events of one revision
       for (const ev of res.events) {
         const revision = toRevision(ev.kv.mod_revision, 'mod');
-        if (revision <= before) continue; // a replay after reconnection
+        if (revision <= before) continue; // a replay after a move or reconnection
         const key = ev.kv.key.toString();
         const old = ev.prev_kv ? this.toKV(ev.prev_kv) : null;
         if (ev.type === 'Delete') {
@@ -201,37 +239,62 @@ export class EtcdStore extends BaseStore {
         } else {
           queue.push({ type: old ? 'update' : 'create', key, revision, old, new: this.toKV(ev.kv) });
         }
+        // Events of one revision (one transaction) arrive in one response: resuming after the
+        // last one delivered loses none of them.
         delivered = Math.max(delivered, revision);
       }
-      if (res.events.length > 0 && watcher) watcher.request.start_revision = String(delivered + 1);
+      this.saw(delivered);
     };
-    this.client.watch().prefix(prefix).startRevision(String(fromRevision)).withPreviousKV().create().then((w) => {
-      watcher = w;
-      w.on('data', (res) => {
+
+    // One attempt: a watcher on the member in use, from the revision after the last delivered.
+    // When its stream breaks the member is marked failed and the watch moves to the next one.
+    const open = (attempt: number): void => {
+      if (ended || this.closed) return;
+      const endpoint = this.pool.members.inUse;
+      let watcher: Watcher;
+      try {
+        watcher = this.pool.client(endpoint).watch().prefix(prefix).startRevision(String(delivered + 1)).withPreviousKV().watcher();
+      } catch (e) {
+        queue.fail(this.wrap(e, 'watch'));
+        return;
+      }
+      const mine = { watcher, serverCancelled: false };
+      current = mine;
+      let moved = false;
+      watcher.on('connected', () => { attempt = 0; this.pool.succeeded(endpoint); });
+      watcher.on('data', (res: IWatchResponse) => {
         try { onData(res); } catch (e) { queue.fail(e); }
       });
-      w.on('error', (err) => {
-        serverCancelled = true;
+      watcher.on('disconnected', (err: unknown) => {
+        if (moved || ended) return;
+        moved = true;
+        // The library would retry the same member; cancelled while disconnected it just lets go.
+        watcher.cancel().catch(() => {});
+        if (classifyFailure(err) !== 'fatal') this.pool.failed(endpoint, err);
+        setTimeout(() => open(attempt + 1), watchBackoff(attempt)).unref();
+      });
+      watcher.on('error', (err: Error) => {
+        mine.serverCancelled = true;
         // etcd 3.4 gives no reason and etcd3 hides compact_revision: a server-side cancel of a
         // watch is (in practice) a compacted start revision. The caller re-lists either way.
         queue.fail(new TortieError('TORTIE_ERR_DATASTORE_COMPACTED',
-          `${this.description} cancelled the watch of ${prefix} from revision ${fromRevision} (compacted history): ${err.message}`,
-          { fromRevision }, { cause: err }));
+          `${this.description} cancelled the watch of ${prefix} from revision ${delivered + 1} (compacted history): ${err.message}`,
+          { fromRevision: delivered + 1 }, { cause: err }));
       });
-      if (queue.size === 0 && this.closed) queue.end();
-    }, (e: unknown) => queue.fail(this.wrap(e, 'watch')));
+    };
+    open(0);
     options.signal?.addEventListener('abort', () => queue.end(), { once: true });
     if (options.signal?.aborted) queue.end();
     return queue;
   }
 
   async compact(revision: Revision): Promise<void> {
-    this.live();
     try {
-      await this.client.kv.compact({ revision, physical: true });
+      await this.call('compact', ({ client, deadline }) => client.kv.compact({ revision, physical: true }, { deadline }));
     } catch (e) {
-      if (e instanceof this.etcd.GRPCOutOfRangeError || /compacted/.test(String(e))) return; // already compacted past it
-      throw this.wrap(e, 'compact');
+      const cause = isTortieError(e) ? (e.cause ?? e) : e;
+      if (cause instanceof this.etcd.GRPCOutOfRangeError || /compacted/.test(String(cause))) return; // already compacted past it
+      throw e;
     }
   }
 
@@ -244,6 +307,6 @@ export class EtcdStore extends BaseStore {
     this.closed = true;
     for (const q of [...this.watchers]) q.end();
     this.watchers.clear();
-    this.client.close();
+    this.pool.close();
   }
 }
