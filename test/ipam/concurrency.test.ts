@@ -9,12 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import type { DatastoreConfig } from '../../src/datastore/config.js';
 import { openStore } from '../../src/datastore/connect/index.js';
 import type { Store } from '../../src/datastore/ports.js';
-import { asBlock, asHandle, blockProblems, affinityNode, ipOfOrdinal, type AllocationBlock } from '../../src/ipam/block/index.js';
+import { affinityNode } from '../../src/ipam/block/index.js';
 import { validateDocument, type Resource } from '../../src/model/index.js';
 import { ResourceClient } from '../../src/resources/index.js';
 import { EtcdServer } from '../support/etcd-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { within } from '../support/within.js';
+import { audit, ipamState } from '../support/ipam-audit.js';
 
 const WORKER = fileURLToPath(new URL('./ipam-worker.js', import.meta.url));
 const NODES = Array.from({ length: 8 }, (_, i) => `node${i + 1}`);
@@ -37,33 +38,6 @@ function doc(kind: string, name: string, spec: Record<string, unknown>): Resourc
   const v = validateDocument({ apiVersion: 'tortie.io/v1', kind, metadata: { name }, spec });
   assert.ok(v.ok, JSON.stringify(!v.ok && v.issues));
   return v.resource;
-}
-
-async function ipamState(store: Store): Promise<{ blocks: AllocationBlock[]; handles: Map<string, Record<string, number>> }> {
-  const blocks = (await store.list('/calico/ipam/v2/assignment/ipv4/block/')).items.map((kv) => asBlock(kv.value)!);
-  const handles = new Map((await store.list('/calico/ipam/v2/handle/')).items.map((kv) => [kv.key.split('/').pop()!, asHandle(kv.value)!.block] as const));
-  return { blocks, handles };
-}
-
-/** Every allocated address with its handle, and the blocks' consistency with the handle records. */
-function audit(state: Awaited<ReturnType<typeof ipamState>>): Map<string, { handle: string; block: AllocationBlock }> {
-  const held = new Map<string, { handle: string; block: AllocationBlock }>();
-  const counts = new Map<string, Record<string, number>>();
-  for (const b of state.blocks) {
-    assert.deepEqual(blockProblems(b), [], `block ${b.cidr}`);
-    b.allocations.forEach((a, ord) => {
-      if (a === null) return;
-      const handle = b.attributes[a]!.handle_id!;
-      const ip = ipOfOrdinal(b, ord);
-      assert.ok(!held.has(ip), `${ip} held twice`);
-      held.set(ip, { handle, block: b });
-      const c = counts.get(handle) ?? {};
-      c[b.cidr] = (c[b.cidr] ?? 0) + 1;
-      counts.set(handle, c);
-    });
-  }
-  assert.deepEqual(new Map([...state.handles].filter(([, v]) => Object.keys(v).length > 0)), counts, 'handle records agree with the blocks');
-  return held;
 }
 
 function scenario(name: string, config: () => DatastoreConfig, restart?: () => Promise<void>): void {
