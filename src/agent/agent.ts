@@ -11,7 +11,7 @@
 // repaired by the next apply.
 
 import { isRetryable } from '../lib/errors.js';
-import type { Store } from '../datastore/ports.js';
+import type { MembersReport, Store } from '../datastore/ports.js';
 import { Syncer, type SyncStatus } from '../datastore/syncer/index.js';
 import { RESOURCE_ROOT, agentStatusKey, endpointStatusKey } from '../model/index.js';
 import { IPAM_ROOT } from '../ipam/block/index.js';
@@ -73,6 +73,16 @@ export interface AgentStatus {
   readonly version: string;
   /** Peers, their sessions and prefix counts (`tortie node status`), with `--bgp`. */
   readonly bgp?: AgentBgpStatus;
+  /** A clustered datastore (etcd): the member in use and those whose last call failed (`at`: ISO time). */
+  readonly datastoreMembers?: { readonly inUse: string; readonly failed: ReadonlyArray<{ readonly endpoint: string; readonly error: string; readonly at: string }> };
+}
+
+/** The members report without its success times, which change on every call (the status is rewritten only when it changes). */
+function membersStatus(r: MembersReport): NonNullable<AgentStatus['datastoreMembers']> {
+  return {
+    inUse: r.inUse,
+    failed: r.members.flatMap((m) => (m.failure ? [{ endpoint: m.endpoint, error: m.failure.error, at: new Date(m.failure.at).toISOString() }] : [])),
+  };
 }
 
 export class Agent {
@@ -183,6 +193,7 @@ export class Agent {
       policies: this.state.list('NetworkPolicy').length + this.state.list('GlobalNetworkPolicy').length,
       problems: d?.problems ?? [], version: this.o.version,
       ...(this.o.bgp ? { bgp: this.o.bgp.status() } : {}),
+      ...(this.o.store.members ? { datastoreMembers: membersStatus(this.o.store.members()) } : {}),
     };
   }
 

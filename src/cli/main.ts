@@ -10,6 +10,7 @@ import { registerIpamCommand } from './commands/ipam.js';
 import { registerNodeCommand } from './commands/node.js';
 import { registerBgpCommand } from './commands/bgp.js';
 import { registerCniCommand } from './commands/cni.js';
+import { registerDatastoreCommand } from './commands/datastore.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerWriteCommands } from './commands/write.js';
 import { addGlobalOptions, type GlobalOptions } from './context.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command<[], GlobalOptions> {
   registerNodeCommand(program);
   registerBgpCommand(program);
   registerCniCommand(program);
+  registerDatastoreCommand(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

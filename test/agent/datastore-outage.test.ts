@@ -3,19 +3,14 @@
 // namespace, where the agents (and, through the real CLI, this test) reach it.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { workloadEndpointName } from '../../src/model/index.js';
-import { ClusterLab, TORTIE } from '../support/cluster-lab.js';
+import { ClusterLab, type LabPod } from '../support/cluster-lab.js';
+import { addIpamPod, tortieCli, type DatastoreAccess } from '../support/cluster-pods.js';
 import { EtcdServer } from '../support/etcd-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { holdsFor, within } from '../support/within.js';
 
-const run = promisify(execFile);
-const IPAM = fileURLToPath(new URL('../../../bin/tortie-ipam', import.meta.url));
 const isRoot = process.getuid?.() === 0;
 
 describe('agents ride out a datastore outage', { skip: isRoot ? false : 'needs root (network namespaces)', timeout: 300_000 }, () => {
@@ -24,29 +19,10 @@ describe('agents ride out a datastore outage', { skip: isRoot ? false : 'needs r
   let etcd: EtcdServer;
   let env: Record<string, string>;
 
-  /** The real `tortie` CLI, run inside the router namespace where etcd listens. */
-  const tortie = async (args: string[], input?: string): Promise<string> => {
-    const p = run('ip', ['netns', 'exec', lab.router, process.execPath, TORTIE, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } });
-    if (input !== undefined) p.child.stdin!.end(input);
-    return (await p).stdout;
-  };
-
-  async function addPod(name: string, node: string): Promise<{ netns: string; ip: string }> {
-    const conf = JSON.stringify({ cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'tortie', ipam: { type: 'tortie-ipam', nodename: node, datastore_type: 'etcdv3', etcd_endpoints: etcd.endpoint } });
-    const p = run('ip', ['netns', 'exec', lab.router, process.execPath, IPAM], {
-      env: { PATH: process.env['PATH'] ?? '', CNI_COMMAND: 'ADD', CNI_CONTAINERID: name, CNI_NETNS: `/var/run/netns/${name}`, CNI_IFNAME: 'eth0', TORTIE_CONFIG: '/dev/null' },
-    });
-    p.child.stdin!.end(conf);
-    const out = await p.catch((e: { stdout?: string; message: string }) => { throw new Error(`tortie-ipam ADD for ${name} failed: ${e.stdout || e.message}`); });
-    const ip = (JSON.parse(out.stdout) as { ips: Array<{ address: string }> }).ips[0]!.address.split('/')[0]!;
-    const pod = lab.addPod(name, node, ip);
-    await tortie(['apply', '-f', '-'], stringify({
-      apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint',
-      metadata: { name: workloadEndpointName({ node, orchestrator: 'k8s', pod: name, endpoint: 'eth0' }), namespace: 'default', labels: { pod: name } },
-      spec: { node, orchestrator: 'k8s', pod: name, endpoint: 'eth0', interfaceName: pod.hostIface, ipNetworks: [`${ip}/32`], profiles: ['kns.default'] },
-    }));
-    return pod;
-  }
+  /** The real CLI and tortie-ipam, run inside the router namespace where etcd listens. */
+  let ds: DatastoreAccess;
+  const tortie = (args: string[], input?: string): Promise<string> => tortieCli(ds, args, input);
+  const addPod = (name: string, node: string): Promise<LabPod> => addIpamPod(lab, ds, name, node);
 
   before(async () => {
     lab.createRouter();
@@ -54,6 +30,7 @@ describe('agents ride out a datastore outage', { skip: isRoot ? false : 'needs r
     lab.addNode('n2', 'A', 2);
     etcd = await EtcdServer.start({ netns: { name: lab.router, host: '10.99.1.254' } });
     env = { TORTIE_DATASTORE: 'etcd', TORTIE_ETCD_ENDPOINTS: etcd.endpoint, TORTIE_CONFIG: '/dev/null' };
+    ds = { env, ipam: { datastore_type: 'etcdv3', etcd_endpoints: etcd.endpoint }, netns: lab.router };
     await tortie(['apply', '-f', '-'], [
       stringify({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool' }, spec: { cidr: '10.66.0.0/16' } }),
       stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }),

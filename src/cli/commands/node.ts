@@ -46,6 +46,17 @@ function bgpSection(b: BgpReport | undefined, now: number): string[] {
   return [head, ...b.problems.map((p) => `  - ${p}`), '', renderPeerTables(b.peers, new Date(now))];
 }
 
+interface MembersStatus { inUse: string; failed: Array<{ endpoint: string; error: string; at: string }> }
+
+/** The etcd member the agent uses, and each one whose last call failed (with what it said). */
+function membersLines(m: MembersStatus | undefined, now: number): string[] {
+  if (!m) return [];
+  return [
+    `  etcd member      ${m.inUse} (in use)`,
+    ...m.failed.map((f) => `                   ${f.endpoint} failed ${ago(f.at, now)}: ${f.error}`),
+  ];
+}
+
 export function registerNodeCommand(program: Command<[], GlobalOptions>): void {
   const node = program.command('node').description('node operations: status, diags');
   node.command('status').description("show what a node's agent last reported")
@@ -77,6 +88,7 @@ export function registerNodeCommand(program: Command<[], GlobalOptions>): void {
         const lines = [
           `Tortie agent on ${nodeName} is ${String(st['state'])}${stale ? ` (but its last report is ${ago(reported, now)}: it may be down)` : ''}.`,
           `  datastore        ${String(st['datastore'])}`,
+          ...membersLines(st['datastoreMembers'] as MembersStatus | undefined, now),
           `  programmed       ${ago(st['lastApply'] as string | undefined, now)}`,
           `  endpoints        ${String(st['endpoints'])}`,
           `  routes           ${String(st['routes'])}`,
