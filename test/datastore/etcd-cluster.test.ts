@@ -207,3 +207,44 @@ describe('etcd store: one member\'s disk fills up', { skip: isRoot ? false : 'ne
     }
   });
 });
+
+describe('etcd store: a member cut off from its peers (partition), still reachable by clients', { skip: isRoot ? false : 'needs root (network namespaces)', timeout: 300_000 }, () => {
+  let c: EtcdCluster;
+  before(async () => { c = await EtcdCluster.start({ netns: true }); });
+  after(async () => { await c?.stop(); });
+
+  it('calls and watches on it move to the quorum side: the watch misses nothing written there meanwhile', async (t) => {
+    const leader = await c.leader();
+    const cut = (leader + 1) % c.size; // a follower: it keeps believing in its leader until it times out
+    const endpoints = [c.endpoint(cut), ...c.endpoints.filter((_, i) => i !== cut)];
+    const watching = await EtcdStore.open({ endpoints });
+    const writer = await EtcdStore.open({ endpoints: c.endpoints.filter((_, i) => i !== cut) });
+    const ac = new AbortController();
+    try {
+      const key = `${P}partitioned`;
+      let kv = await writer.create(key, { n: 0 });
+      const events: WatchEvent[] = [];
+      const watched = collect(watching.watch(P, kv.revision + 1, { signal: ac.signal }), events, ac.signal);
+      kv = await writer.update(key, { n: 1 }, kv.revision);
+      assert.notEqual(await within(10_000, () => events.length >= 1), null, 'the watch works before the partition');
+      c.partition(cut);
+      const cutAt = performance.now();
+      // The quorum side goes on; the cut-off member cannot see it.
+      for (let n = 2; n <= 20; n++) kv = await writer.update(key, { n }, kv.revision);
+      const caughtUp = await within(60_000, () => events.some((e) => (e.new?.value as { n: number } | undefined)?.n === 20), 100);
+      assert.notEqual(caughtUp, null, `the watch stayed on the cut-off member: it saw ${events.length} event(s); ${JSON.stringify(watching.members!())}`);
+      t.diagnostic(`the watch moved off the cut-off member and caught up ${Math.round(performance.now() - cutAt)} ms after the partition`);
+      assert.deepEqual(events.map((e) => (e.new!.value as { n: number }).n), Array.from({ length: 20 }, (_, i) => i + 1), 'every value once, in order');
+      // A read through the same client goes to the quorum side too.
+      assert.deepEqual((await watching.get(key)).value, { n: 20 });
+      assert.notEqual(watching.members!().inUse, c.endpoint(cut));
+      ac.abort();
+      await watched;
+    } finally {
+      ac.abort();
+      c.heal(cut);
+      await watching.close();
+      await writer.close();
+    }
+  });
+});

@@ -87,9 +87,16 @@ export class MemberPool {
       dialTimeout: this.attemptMs,
       // No circuit breaker, no retries inside etcd3: both are done here, across members.
       faultHandling: { host: () => this.noop, global: this.noop, watchBackoff: onceASecond },
-      // A member that hangs (stopped, cut off) keeps its TCP connection: keepalive pings find it.
-      // etcd refuses pings more often than every 5 s (--grpc-keepalive-min-time).
-      grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 },
+      grpcOptions: {
+        // A member that hangs (stopped) keeps its TCP connection: keepalive pings find it. etcd
+        // refuses pings more often than every 5 s (--grpc-keepalive-min-time).
+        'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000,
+        // etcd's "require leader" metadata (clientv3.WithRequireLeader): a member cut off from
+        // the quorum fails calls at once with "no leader" instead of letting them time out, and
+        // ends watch streams when it loses its leader — without it, a watch on such a member
+        // stays open and silent while the rest of the cluster moves on.
+        callInvocationTransformer: requireLeader,
+      } as NonNullable<IOptions['grpcOptions']>,
     };
     if (this.options.tls?.ca) {
       opts.credentials = {
@@ -153,7 +160,7 @@ export class MemberPool {
       refusedRounds = thisRound.length > 0 && thisRound.every((t) => t.kind === 'unsent') ? refusedRounds + 1 : 0;
       const left = deadline - this.now();
       if (refusedRounds >= 2 || left <= 0) throw this.unavailable(what, tried, ambiguous && writes);
-      await sleep(Math.min(left, 100 * 2 ** Math.min(round, 3)));
+      await sleep(Math.min(left, 1000, 100 * 2 ** round));
     }
   }
 
@@ -173,6 +180,12 @@ export class MemberPool {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }
+}
+
+/** gRPC's per-call hook (grpc-js ClientOptions.callInvocationTransformer): adds `hasleader: true`. */
+function requireLeader<T extends { metadata: { set(key: string, value: string): void } }>(call: T): T {
+  call.metadata.set('hasleader', 'true');
+  return call;
 }
 
 /**
