@@ -5,7 +5,7 @@
 //     iifname "cali*" → from-wl: iifname vmap @wl-from  (unknown cali* interface: drop, fail closed)
 //     oifname "cali*" → to-wl:   oifname vmap @wl-to    (forward only)
 //   wl-from / wl-to maps       interface → the chain of the endpoint's profile list   [E elements]
-//   pl_e_<list> / pl_i_<list>  clear marks · jump pol-egress|pol-ingress · accepted? return
+//   ple_<list> / pli_<list>    clear marks · jump pol-egress|pol-ingress · accepted? return
 //                              · each profile: jump its chain · accepted? return · deny
 //                                                        [one chain per distinct profile list]
 //   pol-egress / pol-ingress   the tiers, shared by all endpoints:                   [2 per policy]
