@@ -85,7 +85,7 @@ export async function runAgent(o: AgentRunOptions): Promise<void> {
   let store: Store | null = null;
   const netlink = new Iproute2Netlink();
   try {
-    store = await retrying(log, 'opening the datastore', () => openStore(o.datastore), stop.signal);
+    store = await retrying(log, 'opening the datastore', () => openStore(o.datastore, 'service'), stop.signal);
     const resources = new ResourceClient(store);
     const address: NodeAddress = o.ip ? await givenAddress(netlink, o.ip) : await detectNodeAddress(netlink, o.ipAutodetectionMethod);
     log.info({ address: address.address, uplink: address.iface }, 'node address');

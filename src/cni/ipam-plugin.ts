@@ -125,7 +125,7 @@ function toCniError(e: unknown): CniError {
 }
 
 async function withIpam<T>(conf: Conf, env: PluginIO['env'], fn: (ipam: IpamService, store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(loadDatastoreConfig(datastoreSettings(conf), env));
+  const store = await openStore(loadDatastoreConfig(datastoreSettings(conf), env), 'service');
   try {
     return await fn(new IpamService(store, new ResourceClient(store)), store);
   } finally {

@@ -8,18 +8,16 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { EtcdStore } from '../../src/datastore/etcd/index.js';
 import type { Store } from '../../src/datastore/ports.js';
 import { validateDocument, type Resource } from '../../src/model/index.js';
 import { ResourceClient } from '../../src/resources/index.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { audit, ipamState } from '../support/ipam-audit.js';
+import { tortie } from '../support/tortie-cli.js';
 import { within } from '../support/within.js';
 
-const run = promisify(execFile);
 const PLUGIN = fileURLToPath(new URL('../../../bin/tortie-ipam', import.meta.url));
-const TORTIE = fileURLToPath(new URL('../../../bin/tortie', import.meta.url));
 const NODES = ['node1', 'node2', 'node3', 'node4'];
 const PER_NODE = 60;
 const IN_FLIGHT_PER_NODE = 15;
@@ -108,10 +106,8 @@ describe(`IPAM through tortie-ipam on a 3-member etcd cluster, ${NODES.length} n
     assert.equal(audit(after).size, 0, 'every address is back');
     assert.equal(after.handles.size, 0, 'no handle is left');
     // The CLI works on the two members left (it failed on the first endpoint before).
-    const check = await run(process.execPath, [TORTIE, 'ipam', 'check'], {
-      env: { PATH: process.env['PATH'] ?? '', TORTIE_CONFIG: '/dev/null', TORTIE_DATASTORE: 'etcd', TORTIE_ETCD_ENDPOINTS: endpoints.join(',') },
-    }).catch((e: { code?: number; stdout?: string; stderr?: string }) => ({ stdout: `exit ${e.code}: ${e.stdout}${e.stderr}` }));
-    assert.match(check.stdout, /Check complete; found 0 problems/, `ipam check with ${c.endpoint(leader)} down:\n${check.stdout}`);
+    const check = await tortie(['ipam', 'check'], { TORTIE_DATASTORE: 'etcd', TORTIE_ETCD_ENDPOINTS: endpoints.join(',') });
+    assert.match(check.stdout, /Check complete; found 0 problems/, `ipam check with ${c.endpoint(leader)} down:\n${check.stdout}${check.stderr}`);
 
     await c.restart(leader);
   });

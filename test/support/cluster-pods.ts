@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { workloadEndpointName } from '../../src/model/index.js';
-import { TORTIE, type ClusterLab, type LabPod } from './cluster-lab.js';
+import type { ClusterLab, LabPod } from './cluster-lab.js';
+import { tortie } from './tortie-cli.js';
 
 const run = promisify(execFile);
 const IPAM = fileURLToPath(new URL('../../../bin/tortie-ipam', import.meta.url));
@@ -25,12 +26,11 @@ function inNetns(netns: string | undefined, cmd: string[]): [string, string[]] {
   return netns ? ['ip', ['netns', 'exec', netns, ...cmd]] : [cmd[0]!, cmd.slice(1)];
 }
 
-/** The real `tortie` CLI with the datastore of `ds`; resolves to its stdout. */
+/** The real `tortie` CLI with the datastore of `ds`; resolves to its stdout, rejects (with stdout and stderr) on a non-zero exit. */
 export async function tortieCli(ds: DatastoreAccess, args: string[], input?: string): Promise<string> {
-  const [cmd, argv] = inNetns(ds.netns, [process.execPath, TORTIE, ...args]);
-  const p = run(cmd, argv, { env: { PATH: process.env['PATH'] ?? '', TORTIE_CONFIG: '/dev/null', ...ds.env } });
-  if (input !== undefined) p.child.stdin!.end(input);
-  return (await p).stdout;
+  const r = await tortie(args, ds.env, input, 60_000, ds.netns);
+  if (r.code !== 0) throw Object.assign(new Error(`tortie ${args.join(' ')} exited ${r.code}: ${r.stderr}`), r);
+  return r.stdout;
 }
 
 export async function addIpamPod(lab: ClusterLab, ds: DatastoreAccess, name: string, node: string): Promise<LabPod> {

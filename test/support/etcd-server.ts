@@ -80,20 +80,21 @@ export class EtcdServer {
     throw new Error(`etcd did not become healthy in 20 s (log: ${this.dataDir}/etcd.log)`);
   }
 
-  /** Stops the server process (SIGTERM, then SIGKILL); the data directory stays for `restart`. */
-  async halt(): Promise<void> {
+  /** Stops the server process (`signal`, then SIGKILL); the data directory stays for `restart`. */
+  async halt(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const p = this.proc;
     this.proc = null;
     if (!p || p.exitCode !== null) return;
     const gone = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-    p.kill('SIGTERM');
+    p.kill(signal);
     const t = setTimeout(() => p.kill('SIGKILL'), 5000);
     await gone;
     clearTimeout(t);
   }
 
-  async restart(downMs = 0): Promise<void> {
-    await this.halt();
+  /** Stops the server (SIGTERM, or `signal`), keeps it down for `downMs` (an outage), starts it again. */
+  async restart(downMs = 0, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.halt(signal);
     if (downMs > 0) await sleep(downMs);
     await this.launch();
   }

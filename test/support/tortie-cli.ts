@@ -7,9 +7,11 @@ export const TORTIE_BIN = fileURLToPath(new URL('../../../bin/tortie', import.me
 
 export interface CliResult { readonly code: number; readonly stdout: string; readonly stderr: string }
 
-export function tortie(args: readonly string[], env: Record<string, string> = {}, input?: string, timeoutMs = 60_000): Promise<CliResult> {
+/** `netns`: run it inside that network namespace (where the datastore is reachable). */
+export function tortie(args: readonly string[], env: Record<string, string> = {}, input?: string, timeoutMs = 60_000, netns?: string): Promise<CliResult> {
+  const cmd = netns ? ['ip', 'netns', 'exec', netns, process.execPath, TORTIE_BIN, ...args] : [process.execPath, TORTIE_BIN, ...args];
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [TORTIE_BIN, ...args], {
+    const child = execFile(cmd[0]!, cmd.slice(1), {
       env: { PATH: process.env['PATH'] ?? '', TORTIE_CONFIG: '/dev/null', ...env },
       timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024,
     }, (err, stdout, stderr) => {

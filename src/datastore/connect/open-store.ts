@@ -18,7 +18,15 @@ function readTls(path: string | undefined, what: string): Buffer | undefined {
   }
 }
 
-export async function openStore(config: DatastoreConfig): Promise<Store> {
+/**
+ * How a process uses the store. `interactive` (the CLI): a call fails at once when no etcd member
+ * takes connections, else after 12 s. `service` (the agent, the CNI plugins): a call rides out an
+ * outage of the whole etcd cluster — a restart — for up to 30 s, so that an ADD in flight
+ * completes (and a write whose answer was lost is recognised) instead of failing.
+ */
+export type StoreUse = 'interactive' | 'service';
+
+export async function openStore(config: DatastoreConfig, use: StoreUse = 'interactive'): Promise<Store> {
   if (config.type === 'embedded') {
     const { SqliteStore } = await import('../sqlite/index.js');
     return new SqliteStore({ path: config.path });
@@ -29,6 +37,7 @@ export async function openStore(config: DatastoreConfig): Promise<Store> {
   const key = readTls(config.keyFile, 'client key');
   return EtcdStore.open({
     endpoints: config.endpoints,
+    ...(use === 'service' ? { requestTimeoutMs: 30_000, waitForMembers: true } : {}),
     ...(ca ? { tls: { ca, ...(cert ? { cert } : {}), ...(key ? { key } : {}) } } : {}),
   });
 }

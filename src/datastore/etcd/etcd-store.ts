@@ -37,6 +37,8 @@ export interface EtcdStoreOptions {
   readonly attemptTimeoutMs?: number;
   /** Deadline of a call over all its attempts; past it the store is reported unavailable. Default 12000 ms. */
   readonly requestTimeoutMs?: number;
+  /** Keep trying through an outage of every member until the deadline (see MemberPoolOptions). */
+  readonly waitForMembers?: boolean;
 }
 
 function toRevision(s: string | number | null | undefined, what: string): Revision {

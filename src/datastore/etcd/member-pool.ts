@@ -6,6 +6,7 @@
 //              ▼                                              round again, until the deadline
 //   fatal / NOSPACE: stop at once                              or, when no member even took the
 //                                                              connection twice over, at once
+//                                                              (unless waitForMembers: services)
 //
 // etcd3's own pool picks a random host per call and, with its fault handling switched off (its
 // circuit breaker would refuse all calls for 5 s after three failures), never moves to another:
@@ -36,6 +37,12 @@ export interface MemberPoolOptions {
   readonly attemptTimeoutMs?: number;
   /** Deadline of a whole call, over every attempt. Default 12000 ms. */
   readonly requestTimeoutMs?: number;
+  /**
+   * When no member takes connections at all: keep trying until the deadline (a service — the
+   * agent, a CNI plugin — rides out an etcd restart) instead of failing after two rounds (a
+   * person at the CLI wants the answer now). Default false.
+   */
+  readonly waitForMembers?: boolean;
   /** Epoch milliseconds (tests pass their own). */
   readonly now?: () => number;
 }
@@ -159,7 +166,7 @@ export class MemberPool {
       // the deadline would only delay the answer.
       refusedRounds = thisRound.length > 0 && thisRound.every((t) => t.kind === 'unsent') ? refusedRounds + 1 : 0;
       const left = deadline - this.now();
-      if (refusedRounds >= 2 || left <= 0) throw this.unavailable(what, tried, ambiguous && writes);
+      if ((refusedRounds >= 2 && !this.options.waitForMembers) || left <= 0) throw this.unavailable(what, tried, ambiguous && writes);
       await sleep(Math.min(left, 1000, 100 * 2 ** round));
     }
   }
