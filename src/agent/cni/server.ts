@@ -59,15 +59,23 @@ export async function startCniServer(path: string, handle: (env: Record<string, 
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => {
-      try {
-        chmodSync(path, 0o600); // root's plugin only: a pod network is set up by the runtime, not by users
-      } catch (e) {
-        server.close();
-        reject(e);
-        return;
-      }
-      resolve(server);
-    });
+    // Root's plugin only: a pod network is set up by the runtime, not by users. The socket is
+    // created 0600 (umask 0177 while it is bound; bind happens within listen()), so there is no
+    // moment when anyone else could connect; the chmod confirms it.
+    const umask = process.umask(0o177);
+    try {
+      server.listen(path, () => {
+        try {
+          chmodSync(path, 0o600);
+        } catch (e) {
+          server.close();
+          reject(e);
+          return;
+        }
+        resolve(server);
+      });
+    } finally {
+      process.umask(umask);
+    }
   });
 }
