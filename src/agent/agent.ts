@@ -11,7 +11,7 @@
 // repaired by the next apply.
 
 import { isRetryable } from '../lib/errors.js';
-import type { MembersReport, Store } from '../datastore/ports.js';
+import type { Store } from '../datastore/ports.js';
 import { Syncer, type SyncStatus } from '../datastore/syncer/index.js';
 import { RESOURCE_ROOT, agentStatusKey, endpointStatusKey } from '../model/index.js';
 import { IPAM_ROOT } from '../ipam/block/index.js';
@@ -19,7 +19,8 @@ import { assignTunnelAddress, IpamService, releaseTunnelAddress } from '../ipam/
 import { ClusterState, computeDesired, type CalcContext, type DesiredDataplane } from '../calc/index.js';
 import type { ResourceClient } from '../resources/index.js';
 import type { AgentMetrics } from './metrics.js';
-import type { AgentBgp, AgentBgpStatus } from './bgp.js';
+import type { AgentBgp } from './bgp.js';
+import { datastoreProblems, membersStatus, type AgentStatus } from './status.js';
 import { writeOwnKey } from './own-key.js';
 
 export interface ApplyReport {
@@ -60,30 +61,6 @@ export interface AgentOptions {
   readonly bgp?: AgentBgp;
 }
 
-export interface AgentStatus {
-  readonly state: 'starting' | 'syncing' | 'ready' | 'degraded';
-  readonly datastore: SyncStatus | 'unreachable';
-  readonly since: string;
-  readonly lastApply?: string;
-  readonly lastError?: string;
-  readonly endpoints: number;
-  readonly routes: number;
-  readonly policies: number;
-  readonly problems: readonly string[];
-  readonly version: string;
-  /** Peers, their sessions and prefix counts (`tortie node status`), with `--bgp`. */
-  readonly bgp?: AgentBgpStatus;
-  /** A clustered datastore (etcd): the member in use and those whose last call failed (`at`: ISO time). */
-  readonly datastoreMembers?: { readonly inUse: string; readonly failed: ReadonlyArray<{ readonly endpoint: string; readonly error: string; readonly at: string }> };
-}
-
-/** The members report without its success times, which change on every call (the status is rewritten only when it changes). */
-function membersStatus(r: MembersReport): NonNullable<AgentStatus['datastoreMembers']> {
-  return {
-    inUse: r.inUse,
-    failed: r.members.flatMap((m) => (m.failure ? [{ endpoint: m.endpoint, error: m.failure.error, at: new Date(m.failure.at).toISOString() }] : [])),
-  };
-}
 
 export class Agent {
   readonly state = new ClusterState();
@@ -184,16 +161,19 @@ export class Agent {
 
   status(): AgentStatus {
     const d = this.lastDesired;
-    const state = !this.inSyncOnce ? (this.syncStatus === 'wait-for-datastore' ? 'starting' : 'syncing') : this.lastError ? 'degraded' : 'ready';
+    const members = this.o.store.members?.();
+    const linkProblems = datastoreProblems(members);
+    const state = !this.inSyncOnce ? (this.syncStatus === 'wait-for-datastore' ? 'starting' : 'syncing')
+      : this.lastError || linkProblems.length > 0 ? 'degraded' : 'ready';
     return {
       state, datastore: this.syncStatus, since: this.started,
       ...(this.lastApplyAt ? { lastApply: this.lastApplyAt } : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
       endpoints: d?.workloadInterfaces.length ?? 0, routes: d?.routes.length ?? 0,
       policies: this.state.list('NetworkPolicy').length + this.state.list('GlobalNetworkPolicy').length,
-      problems: d?.problems ?? [], version: this.o.version,
+      problems: [...(d?.problems ?? []), ...linkProblems], version: this.o.version,
       ...(this.o.bgp ? { bgp: this.o.bgp.status() } : {}),
-      ...(this.o.store.members ? { datastoreMembers: membersStatus(this.o.store.members()) } : {}),
+      ...(members ? { datastoreMembers: membersStatus(members) } : {}),
     };
   }
 
@@ -321,8 +301,11 @@ export class Agent {
    */
   private async writeStatus(): Promise<void> {
     const s = this.status();
-    const { since: _since, lastApply: _last, ...comparable } = s;
-    const text = JSON.stringify(comparable);
+    // What changes on its own (times, the call statistics) is refreshed every reporting interval,
+    // not on every change: the rest decides whether the status changed.
+    const { since: _since, lastApply: _last, datastoreMembers, ...rest } = s;
+    const { calls: _calls, ...members } = datastoreMembers ?? { calls: undefined };
+    const text = JSON.stringify({ ...rest, members });
     const stale = performance.now() - this.statusWrittenAt > (this.o.reportingMs ?? 30_000);
     if ((text === this.writtenStatus && !stale) || this.stopped) return;
     const key = agentStatusKey(this.o.nodeName);

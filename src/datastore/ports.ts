@@ -78,6 +78,8 @@ export interface MemberView {
 export interface MembersReport {
   readonly inUse: string;
   readonly members: readonly MemberView[];
+  /** The last minute's calls: durations over all their attempts, failed attempts, failed calls. */
+  readonly calls?: { readonly calls: number; readonly p50Ms: number; readonly p99Ms: number; readonly failedAttempts: number; readonly failedCalls: number };
 }
 
 /** One member asked directly how it is (`tortie datastore status`). */

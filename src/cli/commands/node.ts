@@ -46,14 +46,20 @@ function bgpSection(b: BgpReport | undefined, now: number): string[] {
   return [head, ...b.problems.map((p) => `  - ${p}`), '', renderPeerTables(b.peers, new Date(now))];
 }
 
-interface MembersStatus { inUse: string; failed: Array<{ endpoint: string; error: string; at: string }> }
+interface MembersStatus {
+  inUse: string;
+  failed: Array<{ endpoint: string; error: string; at: string }>;
+  calls?: { calls: number; p50Ms: number; p99Ms: number; failedAttempts: number; failedCalls: number };
+}
 
-/** The etcd member the agent uses, and each one whose last call failed (with what it said). */
+/** The etcd member the agent uses, each one whose last call failed (with what it said), and how its calls fared. */
 function membersLines(m: MembersStatus | undefined, now: number): string[] {
   if (!m) return [];
+  const c = m.calls;
   return [
     `  etcd member      ${m.inUse} (in use)`,
     ...m.failed.map((f) => `                   ${f.endpoint} failed ${ago(f.at, now)}: ${f.error}`),
+    ...(c ? [`  datastore calls  ${c.calls} in the last minute: median ${c.p50Ms} ms, 99% within ${c.p99Ms} ms; ${c.failedAttempts} failed attempt(s), ${c.failedCalls} failed call(s)`] : []),
   ];
 }
 

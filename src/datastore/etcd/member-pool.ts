@@ -20,6 +20,7 @@
 import type { Etcd3, IOptions } from 'etcd3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TortieError } from '../../lib/errors.js';
+import { CallStats, type CallHealth } from './call-stats.js';
 import { classifyFailure, shortFailure, type FailureKind } from './classify.js';
 import type { MembersReport } from '../ports.js';
 import { MemberSet } from './members.js';
@@ -64,6 +65,7 @@ export class MemberPool {
   private readonly attemptMs: number;
   private readonly requestMs: number;
   readonly now: () => number;
+  private readonly stats = new CallStats();
   private closed = false;
 
   private constructor(
@@ -126,7 +128,10 @@ export class MemberPool {
     this.members.succeeded(endpoint, this.now());
   }
 
-  report(): MembersReport { return this.members.report(); }
+  report(): MembersReport { return { ...this.members.report(), calls: this.health() }; }
+
+  /** Durations and failures of the last minute's calls. */
+  health(): CallHealth { return this.stats.health(this.now()); }
 
   /**
    * Runs `fn` on the member in use, moving on as long as members fail as members fail, within
@@ -134,7 +139,18 @@ export class MemberPool {
    * `writes`: the call changes data (its error then says when it may have been applied).
    */
   async call<T>(what: string, fn: (a: Attempt) => Promise<T>, writes = false): Promise<T> {
-    const deadline = this.now() + this.requestMs;
+    const started = this.now();
+    try {
+      const r = await this.attempts(what, fn, writes, started + this.requestMs);
+      this.stats.call(this.now(), this.now() - started, true);
+      return r;
+    } catch (e) {
+      this.stats.call(this.now(), this.now() - started, false);
+      throw e;
+    }
+  }
+
+  private async attempts<T>(what: string, fn: (a: Attempt) => Promise<T>, writes: boolean, deadline: number): Promise<T> {
     const tried: Tried[] = [];
     let ambiguous = false;
     let refusedRounds = 0;
@@ -156,6 +172,7 @@ export class MemberPool {
               { endpoint }, { cause: e });
           }
           if (kind === 'member') ambiguous = true;
+          this.stats.attemptFailed(this.now());
           this.members.failed(endpoint, shortFailure(e), this.now());
           const t = { endpoint, kind, error: shortFailure(e) };
           tried.push(t);
