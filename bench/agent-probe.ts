@@ -10,7 +10,7 @@
 // ClusterState took the update has resolved: computeDesired reads the whole state, so that apply
 // includes it, and when it resolves iproute2, nft and /proc/sys have returned.
 
-import type { AgentDataplane } from '../src/agent/index.js';
+import type { Dataplane as AgentDataplane } from '../src/dataplane/ports.js';
 import type { DesiredDataplane, KeyUpdate } from '../src/calc/index.js';
 import type { DataplaneDriver, Nft, Netlink, Route, Sysctl } from '../src/dataplane/index.js';
 import { now } from './measure.js';

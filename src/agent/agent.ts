@@ -12,6 +12,7 @@
 
 import { isRetryable } from '../lib/errors.js';
 import type { Store } from '../datastore/ports.js';
+import type { Dataplane } from '../dataplane/ports.js';
 import { Syncer, type SyncStatus } from '../datastore/syncer/index.js';
 import { RESOURCE_ROOT, agentStatusKey, endpointStatusKey } from '../model/index.js';
 import { IPAM_ROOT } from '../ipam/block/index.js';
@@ -22,18 +23,6 @@ import type { AgentMetrics } from './metrics.js';
 import type { AgentBgp } from './bgp.js';
 import { datastoreProblems, membersStatus, type AgentStatus } from './status.js';
 import { writeOwnKey } from './own-key.js';
-
-export interface ApplyReport {
-  /** Per stage, what was written: `routes: +3 -1`, `policy: elements`. */
-  readonly changes: readonly string[];
-}
-
-/** The kernel side, in dependency order (policy before routes on add; routes before VTEPs on removal). */
-export interface DataplaneDriver {
-  apply(desired: DesiredDataplane): Promise<ApplyReport>;
-  /** Re-reads the kernel so that the next apply repairs whatever drifted. */
-  resync(): Promise<void>;
-}
 
 export interface Logger {
   info(o: object, msg?: string): void;
@@ -46,7 +35,7 @@ export interface AgentOptions {
   readonly nodeName: string;
   readonly store: Store;
   readonly resources: ResourceClient;
-  readonly driver: DataplaneDriver;
+  readonly driver: Dataplane;
   readonly calc: CalcContext;
   readonly metrics: AgentMetrics;
   readonly log: Logger;

@@ -1,3 +1,3 @@
-export { Agent, type AgentOptions, type DataplaneDriver as AgentDataplane, type Logger } from './agent.js';
+export { Agent, type AgentOptions, type Logger } from './agent.js';
 export type { AgentStatus } from './status.js';
 export { runAgent, type AgentRunOptions } from './run.js';

@@ -15,12 +15,11 @@
 import { createHash } from 'node:crypto';
 import { cidrContainsIP, formatCIDR, networkOf, parseCIDR, parseIP, type CIDR, type IP } from '../lib/ip.js';
 import type { ClusterRouteMode, IPPoolSpec, Resource } from '../model/index.js';
-import { buildSnapshot, compile, type Ruleset } from '../policy/index.js';
-import type { FdbEntry, Neighbour, Route, VxlanDevice } from '../dataplane/ports.js';
+import { buildSnapshot, compile } from '../policy/index.js';
+import { VXLAN_DEVICE, type DataplaneTarget, type FdbEntry, type Neighbour, type Route, type VxlanDevice } from '../dataplane/ports.js';
 import type { ClusterState } from './cluster-state.js';
 import { denyAction } from './felix-config.js';
 
-export const VXLAN_DEVICE = 'vxlan.tortie';
 export const IPIP_DEVICE = 'tunl0';
 /** Encapsulation overheads (calico.md §6): VXLAN over IPv4 50 bytes, IPIP 20. */
 export const VXLAN_OVERHEAD = 50;
@@ -52,16 +51,8 @@ export interface BgpRoutesInput {
   readonly programClusterRoutes: ClusterRouteMode;
 }
 
-export interface DesiredDataplane {
-  /** Sorted by dst. */
-  readonly routes: readonly Route[];
-  readonly vxlan: { readonly device: VxlanDevice | null; readonly neighbours: readonly Neighbour[]; readonly fdb: readonly FdbEntry[] };
-  /** Host-side interfaces of local workloads (sysctls; policy dispatch). */
-  readonly workloadInterfaces: readonly string[];
-  readonly policy: Ruleset;
-  readonly nat: { readonly masquerade: readonly string[]; readonly pools: readonly string[] };
-  /** The MTU pods should use (host MTU minus the encapsulation in use). */
-  readonly podMtu: number;
+/** The dataplane's target (src/dataplane/ports.ts), and what of it could not be done. */
+export interface DesiredDataplane extends DataplaneTarget {
   /** What could not be programmed, in words for `tortie node status`. */
   readonly problems: readonly string[];
 }

@@ -7,8 +7,7 @@
 // last read; resync() re-reads the kernel (and forgets the nft tables, which are then replaced
 // whole), so the next apply repairs anything changed behind the agent's back.
 
-import type { Ruleset } from '../policy/index.js';
-import type { FdbEntry, Neighbour, Netlink, Nft, Route, Sysctl, VxlanDevice } from './ports.js';
+import type { ApplyReport, Dataplane, DataplaneTarget, Netlink, Nft, Sysctl } from './ports.js';
 import { applyKernelState } from './apply-order.js';
 import { NatProgrammer } from './nft/nat.js';
 import { PolicyProgrammer } from './nft/policy-programmer.js';
@@ -25,21 +24,7 @@ export interface DriverPorts {
   readonly routeProtocol?: number;
 }
 
-/** What the node's kernel should hold (the calculation's DesiredDataplane fits it). */
-export interface DataplaneTarget {
-  readonly routes: readonly Route[];
-  readonly vxlan: { readonly device: VxlanDevice | null; readonly neighbours: readonly Neighbour[]; readonly fdb: readonly FdbEntry[] };
-  readonly workloadInterfaces: readonly string[];
-  readonly policy: Ruleset;
-  readonly nat: { readonly masquerade: readonly string[]; readonly pools: readonly string[] };
-  readonly podMtu: number;
-}
-
-export interface DriverReport {
-  readonly changes: readonly string[];
-}
-
-export class DataplaneDriver {
+export class DataplaneDriver implements Dataplane {
   private readonly routes: RouteManager;
   private readonly vxlan: VxlanManager;
   private readonly sysctls: SysctlManager;
@@ -55,7 +40,7 @@ export class DataplaneDriver {
     this.nat = new NatProgrammer(ports.nft);
   }
 
-  async apply(d: DataplaneTarget): Promise<DriverReport> {
+  async apply(d: DataplaneTarget): Promise<ApplyReport> {
     const changes: string[] = [];
     const p = await this.policy.sync(d.policy);
     if (p.kind !== 'none') changes.push(`policy: ${p.kind} (${p.bytes} bytes)`);

@@ -1,5 +1,8 @@
-// The dataplane's narrow ports onto the kernel. Each has a real adapter in src/dataplane/linux
-// and a fake beside its manager for unit tests.
+// The dataplane's narrow ports onto the kernel — each has a real adapter in src/dataplane/linux
+// and a fake beside its manager for unit tests — and its contract with the calculation
+// (DataplaneTarget in, ApplyReport out).
+
+import type { Ruleset } from '../policy/ports.js';
 
 /** nftables: whole-text transactions and table listings. */
 export interface Nft {
@@ -108,4 +111,36 @@ export interface Netlink {
 export interface Sysctl {
   read(path: string): Promise<string | null>;
   write(path: string, value: string): Promise<void>;
+}
+
+/** The VXLAN device Tortie manages (Calico's `vxlan.calico`). */
+export const VXLAN_DEVICE = 'vxlan.tortie';
+
+/**
+ * What the kernel of a node should hold — the one contract between the calculation (which
+ * computes it, src/calc) and the dataplane (which makes it true, DataplaneDriver). Everything is
+ * the whole desired state, never a delta: applying it twice changes nothing the second time.
+ */
+export interface DataplaneTarget {
+  /** Sorted by dst. */
+  readonly routes: readonly Route[];
+  readonly vxlan: { readonly device: VxlanDevice | null; readonly neighbours: readonly Neighbour[]; readonly fdb: readonly FdbEntry[] };
+  /** Host-side interfaces of local workloads (sysctls; policy dispatch). */
+  readonly workloadInterfaces: readonly string[];
+  readonly policy: Ruleset;
+  readonly nat: { readonly masquerade: readonly string[]; readonly pools: readonly string[] };
+  /** The MTU pods should use (host MTU minus the encapsulation in use). */
+  readonly podMtu: number;
+}
+
+export interface ApplyReport {
+  /** Per stage, what was written: `routes: +3 -1`, `policy: elements`. */
+  readonly changes: readonly string[];
+}
+
+/** The kernel side as the agent drives it, applied in dependency order (policy before routes on add; routes before VTEPs on removal). */
+export interface Dataplane {
+  apply(target: DataplaneTarget): Promise<ApplyReport>;
+  /** Re-reads the kernel so that the next apply repairs whatever drifted. */
+  resync(): Promise<void>;
 }

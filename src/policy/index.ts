@@ -25,7 +25,7 @@ export { policySelector, entitySelector, namespaceSelectorOf, serviceAccountsOf 
 export {
   type Ruleset, type IRSet, type IRMap, type IRChain, type IRRule, type Match, type Verdict as IRVerdict, type Family, type SetType,
   MARK_ACCEPT, MARK_PASS, MARK_APPLIED, MARK_ALL, countRules, countElements,
-} from './compile/ir.js';
+} from './ports.js';
 export { compile, policyChainName, profileChainName, profileListChainName, type CompileOptions } from './compile/compile.js';
 export { locateDecision, type RuleLocation } from './compile/locate.js';
 export { diffRulesets, structureOf, type RulesetDiff, type SetDelta, type MapDelta } from './compile/diff.js';

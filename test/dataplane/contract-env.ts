@@ -1,7 +1,8 @@
 // The two worlds the Netlink contract runs in: the fake kernel, and iproute2 in a scratch netns.
 // Both get the same topology (see netlink-contract.ts) and the same "by hand" helpers.
 
-import { FakeNetlink, canonicalRoute, type Netlink } from '../../src/dataplane/index.js';
+import { canonicalRoute, type Netlink } from '../../src/dataplane/index.js';
+import { FakeNetlink } from '../../src/dataplane/fake-netlink.js';
 import { Iproute2Netlink } from '../../src/dataplane/linux/index.js';
 import { isTortieError, type ErrorCode } from '../../src/lib/errors.js';
 import { ScratchNetns } from '../support/scratch-netns.js';

@@ -14,10 +14,9 @@
 
 import { DeltaTracker } from '../delta-tracker.js';
 import { canonicalFdb, canonicalIP, canonicalMac, canonicalNeighbour, canonicalVxlan } from '../kernel-values.js';
-import type { FdbEntry, LinkInfo, Neighbour, Netlink, VxlanDevice } from '../ports.js';
+import { VXLAN_DEVICE, type FdbEntry, type LinkInfo, type Neighbour, type Netlink, type VxlanDevice } from '../ports.js';
 import { TortieError } from '../../lib/errors.js';
 
-export const VXLAN_DEVICE = 'vxlan.tortie';
 export const VXLAN_VNI = 4096;
 export const VXLAN_PORT = 4789;
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCIDR } from '../../lib/ip.js';
 import type { Resource } from '../../model/index.js';
-import { FakeNft, PolicyProgrammer, renderRuleset } from '../../dataplane/index.js';
+import { PolicyProgrammer, renderRuleset } from '../../dataplane/index.js';
+import { FakeNft } from '../../dataplane/nft/fake-nft.js';
 import { buildSnapshot, compile, countElements, countRules, diffRulesets, disjointCIDRs, structureOf, type Ruleset } from '../index.js';
 import { group, namespace, pod, valid, xyzWorld, yamlResources } from '../../../test/support/policy-fixtures.js';
 

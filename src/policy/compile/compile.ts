@@ -23,7 +23,7 @@ import type { ParsedRule } from '../parsed-rule.js';
 import type { Endpoint, PolicyInfo, Snapshot } from '../snapshot.js';
 import {
   MARK_ACCEPT, MARK_ALL, MARK_APPLIED, MARK_PASS, type IRChain, type IRMap, type IRRule, type Ruleset, type Verdict,
-} from './ir.js';
+} from '../ports.js';
 import { ruleVariants } from './rule-variants.js';
 import { setRegistry, shortHash, type SetRegistry } from './sets.js';
 

@@ -2,7 +2,7 @@
 // endpoint or an address changed — the kernel is patched element by element; anything else
 // (a chain, a rule, a new set) needs the whole table replaced in one transaction.
 
-import type { IRMap, IRSet, Ruleset } from './ir.js';
+import type { IRMap, IRSet, Ruleset } from '../ports.js';
 
 export interface SetDelta { readonly set: string; readonly add: readonly string[]; readonly remove: readonly string[] }
 export interface MapDelta { readonly map: string; readonly add: ReadonlyArray<readonly [string, string]>; readonly remove: readonly string[] }

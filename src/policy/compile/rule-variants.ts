@@ -10,7 +10,7 @@
 import type { CIDR } from '../../lib/ip.js';
 import type { ParsedEntity, ParsedRule } from '../parsed-rule.js';
 import { ICMP, ICMPV6 } from '../packet.js';
-import type { Family, Match } from './ir.js';
+import type { Family, Match } from '../ports.js';
 import type { SetRegistry } from './sets.js';
 
 const familiesOfNets = (nets: readonly CIDR[] | null): Family[] => [...new Set((nets ?? []).map((c) => c.version))];

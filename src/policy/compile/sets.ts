@@ -6,7 +6,7 @@ import { formatCIDR, formatIP, maskOf, type CIDR } from '../../lib/ip.js';
 import { printSelector, type Selector } from '../../selector/index.js';
 import { LabelIndex } from '../label-index.js';
 import type { Endpoint, Entity } from '../snapshot.js';
-import type { Family, IRSet } from './ir.js';
+import type { Family, IRSet } from '../ports.js';
 
 const hashes = new Map<string, string>();
 /** A short, stable, nft-safe name part for any key. */

@@ -1,5 +1,6 @@
-// The compiler's output: a neutral description of the packet filter (felix/generictables in
-// spirit) that knows nothing of nft syntax. A renderer (src/dataplane/nft) turns it into text.
+// The policy room's port — the compiler's output: a neutral description of the packet filter
+// (felix/generictables in spirit) that knows nothing of nft syntax. A renderer (src/dataplane/nft)
+// turns it into text; the dataplane's target (src/dataplane/ports.ts) carries it.
 //
 // Sets hold elements in a canonical text form, so rulesets can be compared and diffed:
 //   addr       "10.0.0.0/8", "10.0.0.1/32", "fd00::1/128"   (one family per set; interval)
