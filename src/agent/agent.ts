@@ -16,20 +16,15 @@ import type { Dataplane } from '../dataplane/ports.js';
 import { Syncer, type SyncStatus } from '../datastore/syncer/index.js';
 import { RESOURCE_ROOT, agentStatusKey, endpointStatusKey } from '../model/index.js';
 import { IPAM_ROOT } from '../ipam/block/index.js';
-import { assignTunnelAddress, IpamService, releaseTunnelAddress } from '../ipam/service/index.js';
+import { IpamService } from '../ipam/service/index.js';
 import { ClusterState, computeDesired, type CalcContext, type DesiredDataplane } from '../calc/index.js';
 import type { ResourceClient } from '../resources/index.js';
 import type { AgentMetrics } from './metrics.js';
 import type { AgentBgp } from './bgp.js';
 import { datastoreProblems, membersStatus, type AgentStatus } from './status.js';
 import { writeOwnKey } from './own-key.js';
-
-export interface Logger {
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-  error(o: object, msg?: string): void;
-  debug(o: object, msg?: string): void;
-}
+import { TunnelAddress } from './tunnel-address.js';
+import type { Logger } from './logger.js';
 
 export interface AgentOptions {
   readonly nodeName: string;
@@ -54,7 +49,7 @@ export interface AgentOptions {
 export class Agent {
   readonly state = new ClusterState();
   private readonly syncer: Syncer;
-  private readonly ipam: IpamService;
+  private readonly tunnel: TunnelAddress;
   private syncStatus: SyncStatus | 'unreachable' = 'wait-for-datastore';
   private inSyncOnce = false;
   private dirtySince: number | null = null;
@@ -67,7 +62,6 @@ export class Agent {
   private lastApplyAt: string | undefined;
   private lastError: string | undefined;
   private lastBeat = performance.now();
-  private tunnelBusy = false;
   /** Endpoint status keys this agent has written (reported as programmed). */
   private readonly endpointStatuses = new Set<string>();
   private endpointStatusBusy = false;
@@ -79,7 +73,7 @@ export class Agent {
   private readonly started = new Date().toISOString();
 
   constructor(private readonly o: AgentOptions) {
-    this.ipam = new IpamService(o.store, o.resources);
+    this.tunnel = new TunnelAddress(new IpamService(o.store, o.resources), o.nodeName, o.log);
     this.syncer = new Syncer({
       store: o.store,
       prefixes: [RESOURCE_ROOT, IPAM_ROOT],
@@ -211,7 +205,7 @@ export class Agent {
     this.o.metrics.routes.set(desired.routes.length);
     this.o.metrics.policies.set(this.status().policies);
     this.lastBeat = performance.now();
-    void this.maintainTunnel(desired);
+    if (!this.stopped) void this.tunnel.maintain(this.state, desired.problems);
     void this.writeStatus();
   }
 
@@ -262,25 +256,6 @@ export class Agent {
       this.o.log.warn({ err: String(e) }, 'reading the kernel failed');
     }
     this.markDirty();
-  }
-
-  /** Gives the node a VXLAN tunnel address while a VXLAN pool exists, and takes it back after. */
-  private async maintainTunnel(d: DesiredDataplane): Promise<void> {
-    if (this.tunnelBusy || this.stopped) return;
-    const me = this.state.get('Node', this.o.nodeName);
-    if (!me) return;
-    const has = typeof me.spec['ipv4VXLANTunnelAddr'] === 'string';
-    const wanted = this.state.list('IPPool').some((p) => p.spec['vxlanMode'] !== 'Never' && p.spec['disabled'] !== true);
-    if (wanted === has) return;
-    this.tunnelBusy = true;
-    try {
-      if (wanted) this.o.log.info({ address: await assignTunnelAddress(this.ipam, this.o.nodeName, 'vxlan') }, 'VXLAN tunnel address assigned');
-      else this.o.log.info({ released: await releaseTunnelAddress(this.ipam, this.o.nodeName, 'vxlan') }, 'VXLAN tunnel address released');
-    } catch (e) {
-      this.o.log.warn({ err: String(e), problems: d.problems }, 'could not maintain the VXLAN tunnel address; will retry');
-    } finally {
-      this.tunnelBusy = false;
-    }
   }
 
   /**

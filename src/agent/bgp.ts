@@ -14,7 +14,7 @@ import type { Store } from '../datastore/ports.js';
 import { bgpPlan, type BgpPlan, type BgpRoutesInput, type ClusterState } from '../calc/index.js';
 import { bgpRoutesKey } from '../model/index.js';
 import type { BgpSpeaker, PeerSpec, SpeakerStatus } from '../bgp/speaker/index.js';
-import type { Logger } from './agent.js';
+import type { Logger } from './logger.js';
 import { writeOwnKey } from './own-key.js';
 
 export interface AgentBgpOptions {

@@ -21,7 +21,8 @@ import { DataplaneDriver, detectNodeAddress, hostMtu, type NodeAddress } from '.
 import { Iproute2Netlink, NftCli, SysctlFs, writeMtuFile } from '../dataplane/linux/index.js';
 import { IpamService } from '../ipam/service/index.js';
 import { BgpSpeaker } from '../bgp/speaker/index.js';
-import { Agent, type Logger } from './agent.js';
+import { Agent } from './agent.js';
+import type { Logger } from './logger.js';
 import { AgentBgp } from './bgp.js';
 import { CniHandler } from './cni/handler.js';
 import { startCniServer } from './cni/server.js';
