@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KV, WriteOp } from '../ports.js';
-import { earlierWrite, resolveAmbiguousWrite, type StoredKV } from './ambiguous-write.js';
+import { earlierWrite, resolveAmbiguousWrite, type Resolution, type StoredKV } from './ambiguous-write.js';
 
 const bytes = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 const kv = (key: string, value: unknown, revision: number): KV & { raw: Buffer } => ({ key, value, revision, createRevision: 1, version: 2, raw: bytes(value) });
@@ -45,33 +45,40 @@ function history(h: Record<string, Array<[number, unknown] | [number, null]>>): 
   return { readAt: async (k, r) => { state.reads++; return at(k, r); }, now, get reads() { return state.reads; } };
 }
 
+const applied = (r: Resolution) => { assert.ok('applied' in r, JSON.stringify(r)); return r.applied; };
+
 test('history: our write at r, then another writer changed the block — still ours, found by walking the created key', async () => {
   // Our commit: block /b from rev 5 to {n: 2}, create handle /h. Applied at 9; another allocation rewrote /b at 11.
   const h = history({ '/b': [[5, { n: 1 }], [9, { n: 2 }], [11, { n: 3 }]], '/h': [[9, { h: 1 }]] });
-  const r = await resolveAmbiguousWrite(ops.slice(0, 2), written.slice(0, 2), h.now, 12, 7, h.readAt);
-  assert.equal(r?.revision, 9);
-  assert.deepEqual(r!.results.map((x) => [x.key, x.value, x.revision]), [['/b', { n: 2 }, 9], ['/h', { h: 1 }, 9]]);
+  const r = applied(await resolveAmbiguousWrite(ops.slice(0, 2), written.slice(0, 2), h.now, 12, 7, h.readAt));
+  assert.equal(r.revision, 9);
+  assert.deepEqual(r.results.map((x) => [x.key, x.value, x.revision]), [['/b', { n: 2 }, 9], ['/h', { h: 1 }, 9]]);
 });
 
-test('history: our bytes at r on one key only, or only before the floor — not ours', async () => {
+test('history: our bytes at r on one key only, or only before the floor — not applied', async () => {
   // /h got our bytes at 9 but /b did not change at 9: not one transaction of ours.
   const apart = history({ '/b': [[5, { n: 1 }], [10, { n: 2 }]], '/h': [[9, { h: 1 }]] });
-  assert.equal(await resolveAmbiguousWrite(ops.slice(0, 2), written.slice(0, 2), apart.now, 12, 7, apart.readAt), null);
+  assert.deepEqual(await resolveAmbiguousWrite(ops.slice(0, 2), written.slice(0, 2), apart.now, 12, 7, apart.readAt), { notApplied: true });
   // A matching transaction at 6, before anything this client could have sent: not ours.
   const old = history({ '/b': [[5, { n: 1 }], [6, { n: 2 }], [11, { n: 3 }]], '/h': [[6, { h: 1 }], [10, null], [11, { h: 2 }]] });
-  assert.equal(await resolveAmbiguousWrite(ops.slice(0, 2), written.slice(0, 2), old.now, 12, 7, old.readAt), null);
+  assert.deepEqual(await resolveAmbiguousWrite(ops.slice(0, 2), written.slice(0, 2), old.now, 12, 7, old.readAt), { notApplied: true });
 });
 
-test('history: deletes must have happened at r; the walk is bounded and stops at compacted history', async () => {
+test('history: deletes must have happened at r; too long or compacted a history is unknown, a failed read is thrown', async () => {
   const withDelete = history({ '/b': [[5, { n: 1 }], [9, { n: 2 }], [11, { n: 3 }]], '/h': [[9, { h: 1 }]], '/gone': [[4, 1], [9, null]] });
-  assert.equal((await resolveAmbiguousWrite(ops, written, withDelete.now, 12, 7, withDelete.readAt))?.revision, 9);
+  assert.equal(applied(await resolveAmbiguousWrite(ops, written, withDelete.now, 12, 7, withDelete.readAt)).revision, 9);
   const deletedLater = history({ '/b': [[5, { n: 1 }], [9, { n: 2 }], [11, { n: 3 }]], '/h': [[9, { h: 1 }]], '/gone': [[4, 1], [10, null]] });
-  assert.equal(await resolveAmbiguousWrite(ops, written, deletedLater.now, 12, 7, deletedLater.readAt), null);
-  // Only updates: the walk follows /b back through many other writers, at most maxSteps reads deep.
+  assert.deepEqual(await resolveAmbiguousWrite(ops, written, deletedLater.now, 12, 7, deletedLater.readAt), { notApplied: true });
+  // Only updates: the walk follows /b back through many other writers, at most maxSteps versions deep.
   const busy = history({ '/b': [[5, { n: 1 }], ...Array.from({ length: 100 }, (_, i) => [10 + i, { n: 100 + i }] as [number, unknown])] });
   const u: WriteOp[] = [{ op: 'update', key: '/b', value: { n: 2 }, revision: 5 }];
-  assert.equal(await resolveAmbiguousWrite(u, [bytes({ n: 2 })], busy.now, 200, 5, busy.readAt, 10), null);
+  const r = await resolveAmbiguousWrite(u, [bytes({ n: 2 })], busy.now, 200, 5, busy.readAt, 10);
+  assert.ok('unknown' in r && /more than 10 times/.test(r.unknown), JSON.stringify(r));
   assert.ok(busy.reads <= 10, `${busy.reads} reads`);
-  const compacted: (k: string, r: number) => Promise<StoredKV | null> = async () => { throw new Error('11 OUT_OF_RANGE: etcdserver: mvcc: required revision has been compacted'); };
-  assert.equal(await resolveAmbiguousWrite(u, [bytes({ n: 2 })], busy.now, 200, 5, compacted), null);
+  const compacted = async (): Promise<StoredKV | null> => { throw new Error('11 OUT_OF_RANGE: etcdserver: mvcc: required revision has been compacted'); };
+  const c = await resolveAmbiguousWrite(u, [bytes({ n: 2 })], busy.now, 200, 5, compacted);
+  assert.ok('unknown' in c && /compacted/.test(c.unknown), JSON.stringify(c));
+  // A read that fails for another reason decides nothing: it is thrown, so the attempt is retried.
+  const down = async (): Promise<StoredKV | null> => { throw new Error('14 UNAVAILABLE: etcdserver: no leader'); };
+  await assert.rejects(resolveAmbiguousWrite(u, [bytes({ n: 2 })], busy.now, 200, 5, down), /no leader/);
 });

@@ -14,9 +14,13 @@
 //    other key the commit put got our bytes too and every key it deleted was deleted.
 //
 // The walk reads one key per step, and the key chosen is one the commit created if there is one
-// (a fresh handle: one or two versions), so it is short; it stops at `maxSteps` or compacted
-// history, and then the compare's failure stands. Someone else writing the very same bytes to
-// the very same keys in one transaction is indistinguishable from us — and harmless.
+// (a fresh handle: one or two versions), so it is short. It ends in one of three answers:
+// applied (with the result the lost answer carried), not applied (the walk reached a version
+// older than the commit could be, and ours was not there: the compare's failure stands), or
+// unknown (more than `maxSteps` versions, or history compacted away). A read that fails on the
+// way is not an answer: it is thrown, and the caller retries the whole attempt. Someone else
+// writing the very same bytes to the very same keys in one transaction is indistinguishable from
+// us — and harmless.
 
 import type { CommitResult, KV, Revision, WriteOp } from '../ports.js';
 
@@ -25,6 +29,14 @@ export type StoredKV = KV & { readonly raw: Buffer };
 
 /** The key as it was at `revision` (its latest version at or before it), or null if absent then. */
 export type ReadAt = (key: string, revision: Revision) => Promise<StoredKV | null>;
+
+/** The history asked for is gone (etcd: "required revision has been compacted"). */
+export const isCompacted = (e: unknown): boolean => /compacted/i.test(e instanceof Error ? e.message : String(e));
+
+export type Resolution =
+  | { readonly applied: CommitResult }
+  | { readonly notApplied: true }
+  | { readonly unknown: string };
 
 const plain = ({ raw: _raw, ...kv }: StoredKV): KV => kv;
 
@@ -54,9 +66,9 @@ export function earlierWrite(
 }
 
 /**
- * Steps 1 and 2: the result of the earlier attempt, or null when it was not applied (as far as
- * history within `maxSteps` versions of one key shows). `floor`: the highest revision this client
- * had seen before the commit was first sent — the commit, if applied, came after it.
+ * Steps 1 and 2. `floor`: the highest revision this client had seen before the commit was first
+ * sent — the commit, if applied, came after it. Reads that fail (other than for compacted
+ * history) reject: they decide nothing.
  */
 export async function resolveAmbiguousWrite(
   ops: readonly WriteOp[],
@@ -66,39 +78,42 @@ export async function resolveAmbiguousWrite(
   floor: Revision,
   readAt: ReadAt,
   maxSteps = 64,
-): Promise<CommitResult | null> {
+): Promise<Resolution> {
   const now = earlierWrite(ops, written, current, header);
-  if (now) return now;
+  if (now) return { applied: now };
   const puts = ops.flatMap((op, i) => (op.op === 'delete' ? [] : [i]));
-  if (puts.length === 0) return null;
+  // Deletes only, with a key still there: the delete did not happen.
+  if (puts.length === 0) return { notApplied: true };
   const lead = puts.find((i) => ops[i]!.op === 'create') ?? puts[0]!;
   const key = ops[lead]!.key;
   let kv = current.get(key) ?? null;
-  for (let step = 0; kv !== null && kv.revision > floor && step < maxSteps; step++) {
-    if (kv.raw.equals(written[lead]!)) {
-      const at = await allAt(kv.revision);
-      if (at) return at;
+  try {
+    for (let step = 0; kv !== null && kv.revision > floor; step++) {
+      if (step >= maxSteps) return { unknown: `${key} changed more than ${maxSteps} times since` };
+      if (kv.raw.equals(written[lead]!)) {
+        const at = await allAt(kv.revision);
+        if (at) return { applied: at };
+      }
+      kv = await readAt(key, kv.revision - 1);
     }
-    try { kv = await readAt(key, kv.revision - 1); } catch { return null; } // compacted: the failure stands
+  } catch (e) {
+    if (isCompacted(e)) return { unknown: `the history of ${key} has been compacted` };
+    throw e;
   }
-  return null;
+  return { notApplied: true };
 
   /** The commit's result if at revision `r` every key changed as the commit changes it. */
   async function allAt(r: Revision): Promise<CommitResult | null> {
     const results: KV[] = [];
-    try {
-      for (const [i, op] of ops.entries()) {
-        const then = await readAt(op.key, r);
-        if (op.op === 'delete') {
-          if (then !== null || (await readAt(op.key, r - 1)) === null) return null;
-          results.push(deleteResult(op, r));
-        } else {
-          if (!then || then.revision !== r || !then.raw.equals(written[i]!)) return null;
-          results.push(plain(then));
-        }
+    for (const [i, op] of ops.entries()) {
+      const then = await readAt(op.key, r);
+      if (op.op === 'delete') {
+        if (then !== null || (await readAt(op.key, r - 1)) === null) return null;
+        results.push(deleteResult(op, r));
+      } else {
+        if (!then || then.revision !== r || !then.raw.equals(written[i]!)) return null;
+        results.push(plain(then));
       }
-    } catch {
-      return null;
     }
     return { revision: r, results };
   }

@@ -183,7 +183,14 @@ export class EtcdStore extends BaseStore {
         const kv = r.kvs[0];
         return kv ? { ...this.toKV(kv), raw: kv.value } : null;
       };
-      return { res, earlier: await resolveAmbiguousWrite(ops, values, this.currentOf(res), toRevision(res.header.revision, 'header'), floor, readAt) };
+      const r = await resolveAmbiguousWrite(ops, values, this.currentOf(res), toRevision(res.header.revision, 'header'), floor, readAt);
+      if ('unknown' in r) {
+        // Not a conflict to retry on (it may have been applied), not a success to build on.
+        throw new TortieError('TORTIE_ERR_DATASTORE_UNAVAILABLE',
+          `Cannot tell whether a write to ${this.description} was applied: its answer was lost with the member that had it, and ${r.unknown}`,
+          { keys: ops.map((o) => o.key), maybeApplied: true });
+      }
+      return { res, earlier: 'applied' in r ? r.applied : null };
     }, true);
     const { res, earlier } = outcome;
     if (earlier) { this.saw(earlier.revision); return earlier; }
