@@ -45,7 +45,7 @@ export function registerTraceCommand(program: Command<[], GlobalOptions>): void 
 
       const labName = opts.name ?? (opts.node === undefined && existsSync(join(labDir('lab'), 'lab.json')) ? 'lab' : undefined);
       const run = async (w: TraceWorld): Promise<void> => {
-        const report = traceReport(w, resolve(w, src), resolve(w, dst), req);
+        const report = await traceReport(w, resolve(w, src), resolve(w, dst), req);
         process.stdout.write(opts.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderTrace(report));
         if (report.outcome !== 'delivered') process.exitCode = 1;
       };

@@ -69,6 +69,8 @@ export interface LinkInfo {
   /** IPv4/IPv6 addresses with prefix length, e.g. `10.0.0.5/24`. */
   readonly addresses: readonly string[];
   readonly vxlan?: { readonly vni: number; readonly port: number; readonly local?: string; readonly parent?: string };
+  /** The id (in this namespace) of the namespace the link's peer is in: a veth to a pod. */
+  readonly linkNetnsId?: number;
 }
 
 /**

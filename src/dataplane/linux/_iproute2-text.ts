@@ -3,6 +3,7 @@
 // failed. Private to the linux room; tested with captured output in iproute2-text.test.ts.
 
 import { canonicalDst, canonicalRoute, type FdbEntry, type LinkInfo, type Neighbour, type NetlinkFailure, type Route } from '../index.js';
+import type { KernelRoute } from './kernel-route.js';
 
 // ---- batch lines ------------------------------------------------------------------------------
 
@@ -93,8 +94,25 @@ export function routeFromJson(j: JsonRoute, family: 4 | 6): Route {
   return canonicalRoute(r);
 }
 
+interface JsonKernelRoute extends JsonRoute { protocol?: string; metric?: number; table?: string | number }
+
+/** One `ip -j route show` or `ip -j route get` entry as the kernel lists it (kernel-route.ts): the fields as printed. */
+export function kernelRouteFromJson(j: JsonKernelRoute): KernelRoute {
+  const r: { -readonly [K in keyof KernelRoute]: KernelRoute[K] } = { dst: j.dst ?? 'default' };
+  if (j.type !== undefined) r.type = j.type;
+  if (j.gateway !== undefined) r.gateway = j.gateway;
+  if (j.dev !== undefined) r.dev = j.dev;
+  if (j.protocol !== undefined) r.protocol = String(j.protocol);
+  if (j.scope !== undefined) r.scope = j.scope;
+  if (j.prefsrc !== undefined) r.prefsrc = j.prefsrc;
+  if (j.metric !== undefined) r.metric = j.metric;
+  if (j.flags !== undefined) r.flags = j.flags;
+  if (j.table !== undefined) r.table = String(j.table);
+  return r;
+}
+
 export interface JsonLink {
-  ifindex: number; ifname: string; flags?: string[]; mtu: number; address?: string;
+  ifindex: number; ifname: string; flags?: string[]; mtu: number; address?: string; link_netnsid?: number;
   linkinfo?: { info_kind?: string; info_data?: { id?: number; port?: number; local?: string; link?: string } };
   addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
 }
@@ -111,6 +129,7 @@ export function linksFromJson(arr: readonly JsonLink[]): LinkInfo[] {
     };
     const kind = j.linkinfo?.info_kind;
     if (kind !== undefined) info.kind = kind;
+    if (j.link_netnsid !== undefined) info.linkNetnsId = j.link_netnsid;
     const d = j.linkinfo?.info_data;
     if (kind === 'vxlan' && d) {
       const v: { vni: number; port: number; local?: string; parent?: string } = { vni: d.id ?? 0, port: d.port ?? 0 };
@@ -125,9 +144,9 @@ export function linksFromJson(arr: readonly JsonLink[]): LinkInfo[] {
 /** Whether a vxlan link learns source MACs (`ip -j -d` info_data.learning); Tortie wants nolearning. */
 export const vxlanLearning = (j: JsonLink): boolean => (j.linkinfo?.info_data as { learning?: boolean } | undefined)?.learning === true;
 
-/** `ip -j neigh show dev D nud permanent`. */
-export function neighboursFromJson(dev: string, arr: ReadonlyArray<{ dst?: string; lladdr?: string; state?: string[] }>): Neighbour[] {
-  return arr.filter((n) => n.dst !== undefined && n.lladdr !== undefined && (n.state ?? ['PERMANENT']).includes('PERMANENT'))
+/** `ip -j neigh show dev D nud permanent` (or, with `anyState`, every entry that has a link-layer address). */
+export function neighboursFromJson(dev: string, arr: ReadonlyArray<{ dst?: string; lladdr?: string; state?: string[] }>, anyState = false): Neighbour[] {
+  return arr.filter((n) => n.dst !== undefined && n.lladdr !== undefined && (anyState || (n.state ?? ['PERMANENT']).includes('PERMANENT')))
     .map((n) => ({ dev, ip: n.dst!, mac: n.lladdr!.toLowerCase() }));
 }
 

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { batchFailures, fdbFromJson, linksFromJson, neighboursFromJson, parseBatchErrors, routeFromJson, routeReplaceLine, routeDelLine } from './_iproute2-text.js';
+import { batchFailures, fdbFromJson, kernelRouteFromJson, linksFromJson, neighboursFromJson, parseBatchErrors, routeFromJson, routeReplaceLine, routeDelLine, type JsonLink } from './_iproute2-text.js';
 
 describe('iproute2 text', () => {
   it('reads `ip -j route show proto 80` into canonical routes', () => {
@@ -36,6 +36,30 @@ describe('iproute2 text', () => {
     ]);
   });
 
+  it('reads whole tables and `ip route get` as the kernel lists them, every protocol, fields as printed', () => {
+    const dump = [
+      { dst: 'default', gateway: '10.0.0.1', dev: 'eth0', flags: [] },
+      { dst: '10.0.0.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link', prefsrc: '10.0.0.11', flags: [] },
+      { dst: '192.168.190.194', dev: 'cali0123456789a', protocol: '80', scope: 'link', flags: [] },
+      { dst: '192.168.1.0/26', gateway: '192.168.1.0', dev: 'vxlan.tortie', protocol: '80', flags: ['onlink'] },
+      { type: 'blackhole', dst: '192.168.236.0/26', protocol: '80', flags: [] },
+      { type: 'local', dst: '10.0.0.11', dev: 'eth0', table: 'local', protocol: 'kernel', scope: 'host', prefsrc: '10.0.0.11', flags: [] },
+      { dst: 'fd00::/64', dev: 'eth0', protocol: 'kernel', metric: 256, flags: [], pref: 'medium' },
+    ];
+    assert.deepEqual(dump.map(kernelRouteFromJson), [
+      { dst: 'default', gateway: '10.0.0.1', dev: 'eth0', flags: [] },
+      { dst: '10.0.0.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link', prefsrc: '10.0.0.11', flags: [] },
+      { dst: '192.168.190.194', dev: 'cali0123456789a', protocol: '80', scope: 'link', flags: [] },
+      { dst: '192.168.1.0/26', gateway: '192.168.1.0', dev: 'vxlan.tortie', protocol: '80', flags: ['onlink'] },
+      { type: 'blackhole', dst: '192.168.236.0/26', protocol: '80', flags: [] },
+      { type: 'local', dst: '10.0.0.11', dev: 'eth0', table: 'local', protocol: 'kernel', scope: 'host', prefsrc: '10.0.0.11', flags: [] },
+      { dst: 'fd00::/64', dev: 'eth0', protocol: 'kernel', metric: 256, flags: [] },
+    ]);
+    // `ip -j route get 10.0.0.12 from 192.168.236.3 iif cali3c5…`
+    assert.deepEqual(kernelRouteFromJson({ dst: '10.0.0.12', iif: 'cali3c5', dev: 'eth0', flags: [], uid: 0, cache: [] } as object),
+      { dst: '10.0.0.12', dev: 'eth0', flags: [] });
+  });
+
   it('writes route lines with our protocol; deletes name it too', () => {
     assert.equal(routeReplaceLine({ dst: '10.65.3.0/26', type: 'unicast', via: '10.0.0.8', dev: 'tt-a', onlink: true, scope: 'global' }, 80),
       'route replace 10.65.3.0/26 via 10.0.0.8 dev tt-a onlink scope global proto 80');
@@ -66,6 +90,8 @@ describe('iproute2 text', () => {
         linkinfo: { info_kind: 'vxlan', info_data: { id: 4096, local: '10.0.0.5', link: 'tt-a', port: 4789, learning: false } }, addr_info: [] },
       { ifindex: 5, ifname: 'tt-c', flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP'], mtu: 1500, address: '02:00:00:00:00:01', linkinfo: { info_kind: 'veth' } },
     ];
+    assert.deepEqual(linksFromJson([{ ifindex: 7, ifname: 'cali0123456789a', flags: ['UP', 'LOWER_UP'], mtu: 1500, address: 'ee:ee:ee:ee:ee:ee', link_netnsid: 3, linkinfo: { info_kind: 'veth' } } satisfies JsonLink]),
+      [{ name: 'cali0123456789a', index: 7, kind: 'veth', mtu: 1500, mac: 'ee:ee:ee:ee:ee:ee', up: true, addresses: [], linkNetnsId: 3 }]);
     assert.deepEqual(linksFromJson(dump), [
       { name: 'tt-a', index: 3, kind: 'veth', mtu: 1500, mac: '12:8c:b9:d9:e1:06', up: true, addresses: ['10.0.0.5/24', 'fe80::1/64'] },
       { name: 'vxlan.tortie', index: 4, kind: 'vxlan', mtu: 1450, mac: '66:aa:bb:cc:dd:01', up: true, addresses: [], vxlan: { vni: 4096, port: 4789, local: '10.0.0.5', parent: 'tt-a' } },
@@ -76,6 +102,8 @@ describe('iproute2 text', () => {
   it('reads permanent neighbours and remote FDB entries', () => {
     assert.deepEqual(neighboursFromJson('vx', [{ dst: '10.65.9.0', lladdr: '66:AA:bb:cc:dd:02', state: ['PERMANENT'] }, { dst: '10.65.8.0', lladdr: '66:aa:bb:cc:dd:03', state: ['STALE'] }, { dst: '10.65.7.0', state: ['FAILED'] }]),
       [{ dev: 'vx', ip: '10.65.9.0', mac: '66:aa:bb:cc:dd:02' }]);
+    assert.deepEqual(neighboursFromJson('vx', [{ dst: '10.65.9.0', lladdr: '66:AA:bb:cc:dd:02', state: ['PERMANENT'] }, { dst: '10.65.8.0', lladdr: '66:aa:bb:cc:dd:03', state: ['STALE'] }, { dst: '10.65.7.0', state: ['FAILED'] }], true),
+      [{ dev: 'vx', ip: '10.65.9.0', mac: '66:aa:bb:cc:dd:02' }, { dev: 'vx', ip: '10.65.8.0', mac: '66:aa:bb:cc:dd:03' }]);
     assert.deepEqual(fdbFromJson('vx', [{ mac: '66:aa:bb:cc:dd:02', dst: '10.0.0.9', flags: ['self'], state: 'permanent' } as { mac: string; dst: string }, { mac: '33:33:00:00:00:01' }]),
       [{ dev: 'vx', mac: '66:aa:bb:cc:dd:02', dst: '10.0.0.9' }]);
   });

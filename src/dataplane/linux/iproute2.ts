@@ -1,6 +1,7 @@
 // The Netlink port on the real kernel, through iproute2 as a child process (node-libs.md §1):
 // - reads are `ip -j …` dumps (routes of one protocol, links with details and addresses, permanent
-//   neighbours, `bridge -j fdb`), parsed into the port's canonical values;
+//   neighbours, `bridge -j fdb`), parsed into the port's canonical values; beyond the port, whole
+//   route tables and `ip route get` as the kernel lists them (kernel-route.ts), for `tortie trace`;
 // - each write call is ONE `ip -force -batch -` (or `bridge -force -batch -`) process: ~13 µs per
 //   route instead of ~3 ms per spawned `ip`; route writes that name no device (BGP's, via a
 //   gateway) go to long-lived batch processes fed through stdin (_ip-batch-stream.ts), two by
@@ -19,9 +20,10 @@ import {
 import { IpBatchStream } from './_ip-batch-stream.js';
 import { run, type RunResult } from './_run.js';
 import {
-  batchFailures, fdbDelLine, fdbFromJson, fdbReplaceLine, linksFromJson, neighDelLine, neighReplaceLine,
+  batchFailures, fdbDelLine, fdbFromJson, fdbReplaceLine, kernelRouteFromJson, linksFromJson, neighDelLine, neighReplaceLine,
   neighboursFromJson, parseBatchErrors, routeDelLine, routeFromJson, routeReplaceLine, vxlanLearning, type JsonLink,
 } from './_iproute2-text.js';
+import type { KernelRoute, RouteLookup } from './kernel-route.js';
 
 export interface Iproute2Options {
   /** A named network namespace (`ip netns`) to work in instead of the current one. */
@@ -81,17 +83,48 @@ export class Iproute2Netlink implements Netlink {
   }
 
   async routeGet(dst: string): Promise<{ dev: string; src?: string } | null> {
-    const r = await this.exec('ip', ['-j', 'route', 'get', canonicalIP(dst, 'destination')]);
-    if (r.code !== 0) return null; // unreachable, prohibited, blackholed
-    const [j] = JSON.parse(r.stdout) as Array<{ dev?: string; prefsrc?: string }>;
-    if (!j || j.dev === undefined) return null;
-    return j.prefsrc === undefined ? { dev: j.dev } : { dev: j.dev, src: j.prefsrc };
+    const r = await this.routeLookup(dst);
+    if (!r.ok || r.route.dev === undefined) return null; // unreachable, prohibited, blackholed
+    return r.route.prefsrc === undefined ? { dev: r.route.dev } : { dev: r.route.dev, src: r.route.prefsrc };
+  }
+
+  /**
+   * `ip route get DST [from SRC] [iif DEV]`: the kernel's whole forwarding decision (`type local`
+   * for an address of this host), or the kernel's reason for having none. With `iif`, the lookup
+   * is for a packet arriving on that interface, as forwarding sees it (`from` is then required
+   * by the kernel).
+   */
+  async routeLookup(dst: string, opts: { readonly from?: string; readonly iif?: string } = {}): Promise<RouteLookup> {
+    const args = ['-j', 'route', 'get', canonicalIP(dst, 'destination'),
+      ...(opts.from !== undefined ? ['from', canonicalIP(opts.from, 'source')] : []),
+      ...(opts.iif !== undefined ? ['iif', checkDevName(opts.iif)] : [])];
+    const r = await this.exec('ip', args);
+    if (r.code !== 0) return { ok: false, error: r.stderr.trim().replace(/^RTNETLINK answers: /, '') || `ip route get ${dst} failed` };
+    const [j] = JSON.parse(r.stdout) as object[];
+    return j ? { ok: true, route: kernelRouteFromJson(j) } : { ok: false, error: 'no answer' };
+  }
+
+  /**
+   * Every route of a routing table as the kernel lists it (kernel-route.ts), whatever its
+   * protocol: `main` by default, `all` for every table. IPv4 unless `family` is 6.
+   */
+  async routeTable(opts: { readonly table?: 'main' | 'all' | number; readonly family?: 4 | 6 } = {}): Promise<KernelRoute[]> {
+    const table = opts.table ?? 'main';
+    if (typeof table === 'number') checkTable(table);
+    const all = await this.json<object[]>('ip', ['-j', ...(opts.family === 6 ? ['-6'] : []), 'route', 'show', 'table', String(table)]);
+    return all.map(kernelRouteFromJson);
   }
 
   // ---- links ------------------------------------------------------------------------------
 
   async links(): Promise<LinkInfo[]> {
     return linksFromJson(await this.json('ip', ['-j', '-d', 'addr', 'show']));
+  }
+
+  /** One link with its details and addresses; null when there is none of that name. */
+  async link(name: string): Promise<LinkInfo | null> {
+    const j = await this.linkJson(name);
+    return j === null ? null : linksFromJson([j])[0]!;
   }
 
   async deleteLink(name: string): Promise<void> {
@@ -191,13 +224,18 @@ export class Iproute2Netlink implements Netlink {
 
   // ---- neighbours and FDB -----------------------------------------------------------------
 
-  async neighbours(dev: string): Promise<Neighbour[]> {
-    const r = await this.exec('ip', ['-j', 'neigh', 'show', 'dev', checkDevName(dev), 'nud', 'permanent']);
+  /**
+   * The permanent neighbours of `dev` (the ones the agent writes); with `{ nud: 'any' }`, every
+   * entry that has a link-layer address, learned ones too (what forwarding would use now).
+   */
+  async neighbours(dev: string, opts: { readonly nud?: 'permanent' | 'any' } = {}): Promise<Neighbour[]> {
+    const any = opts.nud === 'any';
+    const r = await this.exec('ip', ['-j', 'neigh', 'show', 'dev', checkDevName(dev), ...(any ? [] : ['nud', 'permanent'])]);
     if (r.code !== 0) {
       if (/Cannot find device|does not exist/.test(r.stderr)) return [];
       throw this.readFailed(['neigh', 'show', 'dev', dev], r);
     }
-    return neighboursFromJson(dev, JSON.parse(r.stdout || '[]') as []).map(canonicalNeighbour);
+    return neighboursFromJson(dev, JSON.parse(r.stdout || '[]') as [], any).map(canonicalNeighbour);
   }
 
   async applyNeighbours(dev: string, del: readonly Neighbour[], add: readonly Neighbour[]): Promise<void> {
@@ -272,6 +310,13 @@ export class Iproute2Netlink implements Netlink {
     const fatal = errs.fatal ?? (errs.lines.length === 0 ? `${tool} exited with status ${r.code}` : null);
     return { failures: batchFailures(lines, errs), fatal };
   }
+}
+
+function checkTable(t: number): number {
+  if (!Number.isInteger(t) || t < 0 || t > 0xffffffff) {
+    throw new TortieError('TORTIE_ERR_DATAPLANE_INVALID', `Invalid routing table ${JSON.stringify(t)}: expected an integer from 0 to 4294967295`, { value: t });
+  }
+  return t;
 }
 
 function checkProtocol(p: number): number {

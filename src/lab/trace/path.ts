@@ -10,7 +10,8 @@
 import {
   locateDecision, type DirectionResult, type Endpoint, type ResolvedPeer, type Side, type Snapshot, type TraceResult,
 } from '../../policy/index.js';
-import type { KernelLink, KernelRoute, KernelView } from './kernel.js';
+import type { LinkInfo } from '../../dataplane/index.js';
+import type { KernelRoute, KernelView } from './kernel.js';
 import { longestMatch, routeText } from './routes.js';
 
 /** A namespace the trace may read: a node (its agent's host) or an underlay router. */
@@ -85,17 +86,17 @@ function decidedBy(r: DirectionResult): string {
   }
 }
 
-export function tracePath(w: TraceWorld, from: ResolvedPeer, to: ResolvedPeer, policy: TraceResult): PathTrace {
+export async function tracePath(w: TraceWorld, from: ResolvedPeer, to: ResolvedPeer, policy: TraceResult): Promise<PathTrace> {
   const k = w.kernel;
   const hops: Hop[] = [];
   const addrCache = new Map<TraceBox, ReadonlyMap<string, readonly string[]>>();
-  const addressesOf = (b: TraceBox): ReadonlyMap<string, readonly string[]> => {
-    if (!addrCache.has(b)) addrCache.set(b, k.addresses(b.netns));
+  const addressesOf = async (b: TraceBox): Promise<ReadonlyMap<string, readonly string[]>> => {
+    if (!addrCache.has(b)) addrCache.set(b, await k.addresses(b.netns));
     return addrCache.get(b)!;
   };
   /** The box holding an address, and the interface it is on. */
-  const owner = (ip: string): { box: TraceBox; iface: string } | null => {
-    for (const box of w.boxes) for (const [iface, ips] of addressesOf(box)) if (iface !== 'lo' && ips.includes(ip)) return { box, iface };
+  const owner = async (ip: string): Promise<{ box: TraceBox; iface: string } | null> => {
+    for (const box of w.boxes) for (const [iface, ips] of await addressesOf(box)) if (iface !== 'lo' && ips.includes(ip)) return { box, iface };
     return null;
   };
   const nodeNamed = (ip: string): string | undefined => [...w.nodeAddresses].find(([, a]) => a === ip)?.[0];
@@ -103,17 +104,17 @@ export function tracePath(w: TraceWorld, from: ResolvedPeer, to: ResolvedPeer, p
   const src = policy.srcIP;
   const dst = policy.dstIP;
 
-  const podNetns = (box: TraceBox, iface: string): string | null => {
-    const id = k.link(box.netns, iface)?.linkNetnsId;
-    return id === undefined ? null : k.namespaceIds(box.netns).get(id) ?? null;
+  const podNetns = async (box: TraceBox, iface: string): Promise<string | null> => {
+    const id = (await k.link(box.netns, iface))?.linkNetnsId;
+    return id === undefined ? null : (await k.namespaceIds(box.netns)).get(id) ?? null;
   };
-  const check = (box: TraceBox, ep: Endpoint, side: Side): PolicyCheck | null => {
+  const check = async (box: TraceBox, ep: Endpoint, side: Side): Promise<PolicyCheck | null> => {
     if (!('verdict' in side)) return null;
     const loc = locateDecision(w.snap, ep, side);
     let nft: PolicyCheck['nft'];
     if (loc === null) nft = { chain: null, missing: 'no compiled rule corresponds to this decision' };
     else {
-      const rules = k.nftCounters(box.netns, loc.chain);
+      const rules = await k.nftCounters(box.netns, loc.chain);
       const hit = rules?.filter((r) => r.comment.startsWith(loc.commentPrefix)) ?? [];
       nft = rules === null ? { chain: loc.chain, missing: `chain ${loc.chain} is not in table inet tortie on ${box.name}` }
         : hit.length === 0 ? { chain: loc.chain, missing: `no rule "${loc.commentPrefix.trim()}…" in chain ${loc.chain} on ${box.name}` }
@@ -133,20 +134,20 @@ export function tracePath(w: TraceWorld, from: ResolvedPeer, to: ResolvedPeer, p
     const b = w.boxes.find((x) => x.kind === 'node' && x.name === srcEp.node);
     if (!b) return end('left', `${from.name} runs on ${srcEp.node ?? 'an unknown node'}, which this trace cannot read: run tortie trace there`);
     const iface = srcEp.interfaceName ?? '';
-    const ns = podNetns(b, iface);
+    const ns = await podNetns(b, iface);
     const hop: Hop = { at: from.name, kind: 'pod', netns: ns, notes: [] };
     hops.push(hop);
     if (ns === null) hop.notes.push(`the pod's namespace is not visible from ${b.name} (no veth ${iface} with a peer namespace)`);
     else {
-      const got = k.routeGet(ns, dst);
-      const matched = longestMatch(k.routes(ns), dst);
+      const got = await k.routeGet(ns, dst);
+      const matched = longestMatch(await k.routes(ns), dst);
       if (matched) hop.route = routeText(matched);
       if (!got.ok) return end('dropped', `${from.name} has no route to ${dst}: ${got.error}`);
       hop.out = got.route.dev ?? '';
       if (got.route.gateway) hop.nextHop = got.route.gateway;
       if (got.route.gateway === POD_GATEWAY) {
-        const proxy = k.sysctl(b.netns, `net/ipv4/conf/${iface}/proxy_arp`);
-        const mac = k.link(b.netns, iface)?.address;
+        const proxy = await k.sysctl(b.netns, `net/ipv4/conf/${iface}/proxy_arp`);
+        const mac = (await k.link(b.netns, iface))?.mac;
         if (proxy !== '1') return end('dropped', `nothing answers ARP for ${POD_GATEWAY}: proxy_arp is ${proxy ?? 'absent'} on ${b.name}'s ${iface}`);
         hop.notes.push(`${POD_GATEWAY} is answered by proxy ARP on ${b.name}'s ${iface} (proxy_arp=1${mac ? `, MAC ${mac}` : ''})`);
       }
@@ -155,7 +156,7 @@ export function tracePath(w: TraceWorld, from: ResolvedPeer, to: ResolvedPeer, p
     iif = iface;
     arrivedOn = iface;
   } else {
-    const o = owner(src);
+    const o = await owner(src);
     if (!o || o.box.kind !== 'node') return end('left', `${from.name} is neither a pod nor a node this trace can read: a trace starts at one of them`);
     box = o.box;
   }
@@ -175,12 +176,12 @@ export function tracePath(w: TraceWorld, from: ResolvedPeer, to: ResolvedPeer, p
     seen.add(key);
     decapBy = undefined;
     if (srcEp && box.name === srcEp.node && iif === srcEp.interfaceName) {
-      const c = check(box, srcEp, policy.egress);
+      const c = await check(box, srcEp, policy.egress);
       if (c) hop.policy = [c];
     }
 
-    const got = k.routeGet(box.netns, hdr.dst, iif ? { from: hdr.src, iif } : {});
-    const matched = longestMatch(k.routes(box.netns), hdr.dst);
+    const got = await k.routeGet(box.netns, hdr.dst, iif ? { from: hdr.src, iif } : {});
+    const matched = longestMatch(await k.routes(box.netns), hdr.dst);
     if (!got.ok) {
       if (matched) hop.route = routeText(matched);
       const t = matched?.type;
@@ -198,34 +199,34 @@ export function tracePath(w: TraceWorld, from: ResolvedPeer, to: ResolvedPeer, p
     // Out to a pod of this node?
     const dstEp = to.endpoint?.kind === 'WorkloadEndpoint' && to.endpoint.node === box.name && to.endpoint.interfaceName === r.dev ? to.endpoint : undefined;
     if (inner && dstEp) {
-      const c = check(box, dstEp, policy.ingress);
+      const c = await check(box, dstEp, policy.ingress);
       if (c) (hop.policy ??= []).push(c);
       if (c?.verdict === 'deny') return end('dropped', `dropped on ${box.name} by ${to.name}'s ingress policy: ${c.decidedBy}`);
-      const ns = podNetns(box, r.dev!);
+      const ns = await podNetns(box, r.dev!);
       hops.push({ at: to.name, kind: 'pod', netns: ns, in: 'eth0', notes: ns ? [] : [`the pod's namespace is not visible from ${box.name}`] });
       return end('delivered', `delivered to ${to.name} through ${box.name}'s ${r.dev}`);
     }
 
     // Encapsulated towards another node?
     let next: string;
-    const link: KernelLink | null = inner && r.dev ? k.link(box.netns, r.dev) : null;
+    const link: LinkInfo | null = inner && r.dev ? await k.link(box.netns, r.dev) : null;
     if (link?.kind === 'vxlan' && link.vxlan) {
       const via: string = r.gateway ?? hdr.dst;
-      const mac = k.neighbours(box.netns, r.dev!).find((x) => x.dst === via)?.lladdr;
+      const mac = (await k.neighbours(box.netns, r.dev!)).find((x) => x.ip === via)?.mac;
       if (!mac) return end('dropped', `${box.name} has no neighbour entry for ${via} on ${r.dev}: the remote VTEP is unknown`);
-      const outerDst: string | undefined = k.fdb(box.netns, r.dev!).find((x) => x.mac === mac && x.dst)?.dst;
+      const outerDst: string | undefined = (await k.fdb(box.netns, r.dev!)).find((x) => x.mac === mac)?.dst;
       if (!outerDst) return end('dropped', `${box.name} has no FDB entry for ${mac} on ${r.dev}: nowhere to send the VXLAN packet`);
-      tunnel = { type: 'vxlan', device: r.dev!, vni: link.vxlan.id, port: link.vxlan.port, innerNextHop: via, mac, outerSrc: link.vxlan.local ?? src, outerDst };
+      tunnel = { type: 'vxlan', device: r.dev!, vni: link.vxlan.vni, port: link.vxlan.port, innerNextHop: via, mac, outerSrc: link.vxlan.local ?? src, outerDst };
     } else if (link?.kind === 'ipip') {
       const outerDst: string = r.gateway ?? hdr.dst;
-      const outerSrc = k.routeGet(box.netns, outerDst);
+      const outerSrc = await k.routeGet(box.netns, outerDst);
       tunnel = { type: 'ipip', device: r.dev!, outerSrc: outerSrc.ok ? outerSrc.route.prefsrc ?? src : src, outerDst };
     }
     if (inner && tunnel) {
       hop.encap = tunnel;
-      const under = k.routeGet(box.netns, tunnel.outerDst);
+      const under = await k.routeGet(box.netns, tunnel.outerDst);
       if (!under.ok) return end('dropped', `${box.name} has no route to the tunnel's far end ${tunnel.outerDst}: ${under.error}`);
-      const um = longestMatch(k.routes(box.netns), tunnel.outerDst);
+      const um = longestMatch(await k.routes(box.netns), tunnel.outerDst);
       hop.underlay = um && um.dev === under.route.dev ? routeText(um) : routeText(under.route);
       hop.out = under.route.dev ?? '';
       next = under.route.gateway ?? tunnel.outerDst;
@@ -234,7 +235,7 @@ export function tracePath(w: TraceWorld, from: ResolvedPeer, to: ResolvedPeer, p
     }
     hop.nextHop = next;
 
-    const o = owner(next);
+    const o = await owner(next);
     if (!o) {
       const node = nodeNamed(next);
       return end('left', node ? `continues on ${node} (${next}), which this trace cannot read: run tortie trace there`

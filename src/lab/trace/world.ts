@@ -38,8 +38,8 @@ export function nodeTraceWorld(nodeName: string, client: ResourceClient, kernel:
   return world(client, [{ name: nodeName, kind: 'node', netns: null }], kernel);
 }
 
-export function traceReport(w: TraceWorld, from: ResolvedPeer, to: ResolvedPeer, req: TraceRequest): TraceReport {
+export async function traceReport(w: TraceWorld, from: ResolvedPeer, to: ResolvedPeer, req: TraceRequest): Promise<TraceReport> {
   const policy = tracePacket(w.snap, from, to, req);
-  const path = tracePath(w, from, to, policy);
+  const path = await tracePath(w, from, to, policy);
   return { from: policy.from, to: policy.to, srcIP: policy.srcIP, dstIP: policy.dstIP, protocol: policy.protocol, port: policy.port, ...path, policy };
 }
