@@ -3,7 +3,7 @@
 // - a file imports only from its own layer or below; apps never import other apps;
 // - `_name.ts` files are private to their folder (room); a room with an index.ts is entered
 //   through it (or its ports.ts);
-// - there are no import cycles between rooms;
+// - there are no import cycles between rooms (nor, where checkFileCycles is applied, between files);
 // - pure layers (lib, model/ports, pure cores) touch no fs, network, processes, env or clock.
 // Test files (`*.test.ts`) may import anything to set up fakes, but are still checked for privacy.
 
@@ -106,16 +106,43 @@ export function checkLayers(files: ReadonlyMap<string, string>): Violation[] {
       for (const [re, what] of IMPURE_CODE) if (re.test(code)) v.push({ file, message: `pure layer ${what}` });
     }
   }
-  // Cycles between rooms (a depth-first search that reports each cycle's path once).
-  const state = new Map<string, 'open' | 'done'>();
-  const visit = (room: string, path: string[]): void => {
-    state.set(room, 'open');
-    for (const next of roomEdges.get(room) ?? []) {
-      if (state.get(next) === 'open') v.push({ file: `src/${room}`, message: `import cycle between rooms: ${[...path.slice(path.indexOf(next)), room, next].join(' → ')}` });
-      else if (!state.has(next)) visit(next, [...path, room]);
-    }
-    state.set(room, 'done');
-  };
-  for (const room of [...roomEdges.keys()].sort()) if (!state.has(room)) visit(room, []);
+  for (const cycle of cyclesOf(roomEdges)) v.push({ file: `src/${cycle.at(-2)!}`, message: `import cycle between rooms: ${cycle.join(' → ')}` });
   return v;
+}
+
+/** Cycles of a graph, each as its path back to the start (a depth-first search that reports each back edge once). */
+function cyclesOf(edges: ReadonlyMap<string, ReadonlySet<string>>): string[][] {
+  const out: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (node: string, path: string[]): void => {
+    state.set(node, 'open');
+    for (const next of edges.get(node) ?? []) {
+      if (state.get(next) === 'open') out.push([...path.slice(path.indexOf(next)), node, next]);
+      else if (!state.has(next)) visit(next, [...path, node]);
+    }
+    state.set(node, 'done');
+  };
+  for (const node of [...edges.keys()].sort()) if (!state.has(node)) visit(node, []);
+  return out;
+}
+
+/**
+ * Import cycles between the files under `folder` (e.g. `src/cli`), type-only imports included:
+ * files that import each other are one concept spread over several files, and the shared part
+ * (a type, most often) belongs in a file of its own that both import.
+ */
+export function checkFileCycles(files: ReadonlyMap<string, string>, folder: string): Violation[] {
+  const inside = (f: string): boolean => f.startsWith(`${folder}/`);
+  const edges = new Map<string, Set<string>>();
+  for (const [file, src] of files) {
+    if (!inside(file)) continue;
+    const to = new Set<string>();
+    for (const spec of importsOf(src)) {
+      if (!spec.startsWith('.')) continue;
+      const target = normalize(join(dirname(file), spec)).replace(/\.js$/, '.ts');
+      if (target !== file && inside(target) && files.has(target)) to.add(target);
+    }
+    edges.set(file, to);
+  }
+  return cyclesOf(edges).map((cycle) => ({ file: cycle.at(-2)!, message: `import cycle between files: ${cycle.join(' → ')}` }));
 }

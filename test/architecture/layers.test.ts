@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
-import { checkLayers, importsOf } from './layer-rules.js';
+import { checkFileCycles, checkLayers, importsOf } from './layer-rules.js';
 
 const root = new URL('../../../', import.meta.url).pathname; // dist/test/architecture → repo
 
@@ -51,6 +51,22 @@ test('the checker catches each kind of violation', () => {
   assert.ok(has('src/mystery/q.ts', /not in the layer table/), 'unknown room');
   assert.ok(v.some((x) => /cycle/.test(x.message)), 'room cycle');
   assert.ok(has('src/bgp/codec/c.ts', /is a leaf/), 'a leaf importing its own layer');
+});
+
+test('no two files of the CLI import each other, not even for a type', () => {
+  assert.deepEqual(checkFileCycles(sources('src'), 'src/cli'), []);
+});
+
+test('the file-cycle checker finds a type-only circle, and only inside its folder', () => {
+  const v = checkFileCycles(new Map([
+    ['src/cli/commands/group.ts', `import { registerShow } from './show.js';\nexport type Group = { name: string };`],
+    ['src/cli/commands/show.ts', `import type { Group } from './group.js';\nexport function registerShow(g: Group): void {}`],
+    ['src/cli/commands/ok.ts', `import type { Group } from './group.js';`],
+    ['src/lab/a.ts', `import { b } from './b.js';`],
+    ['src/lab/b.ts', `import { a } from './a.js';`],
+  ]), 'src/cli');
+  assert.equal(v.length, 1, JSON.stringify(v));
+  assert.match(v[0]!.message, /import cycle between files: src\/cli\/commands\/group\.ts → src\/cli\/commands\/show\.ts → src\/cli\/commands\/group\.ts/);
 });
 
 test('imports are found in every syntax and not in comments', () => {

@@ -8,7 +8,7 @@ import { buildReport, CHECK_SECTIONS, checkIpam, type CheckResult, type IpamSnap
 import { withResources, type GlobalOptions } from '../context.js';
 import { plural, programVersion } from '../ipam-args.js';
 import { loadIpamSnapshot } from '../ipam-snapshot.js';
-import type { IpamGroup } from './ipam.js';
+import type { IpamGroup } from './ipam-group.js';
 
 /** Problem addresses listed per kind unless --show-problem-ips asks for all of them. */
 const SHOW_FIRST = 10;

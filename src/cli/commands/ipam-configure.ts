@@ -6,7 +6,7 @@ import { TortieError, isTortieError } from '../../lib/errors.js';
 import { API_VERSION, IPAMConfiguration, formatIssue, validateDocument, type Resource } from '../../model/index.js';
 import type { ResourceClient } from '../../resources/index.js';
 import { withResources, type GlobalOptions } from '../context.js';
-import type { IpamGroup } from './ipam.js';
+import type { IpamGroup } from './ipam-group.js';
 
 /** The spec field each flag sets, and the name calicoctl's success line uses. */
 const FLAGS = {

@@ -13,7 +13,7 @@ import type { ResourceClient } from '../../resources/index.js';
 import { withResources, type GlobalOptions } from '../context.js';
 import { ipArgument, plural } from '../ipam-args.js';
 import { loadIpamSnapshot } from '../ipam-snapshot.js';
-import type { IpamGroup } from './ipam.js';
+import type { IpamGroup } from './ipam-group.js';
 
 const print = (s = ''): void => { process.stdout.write(`${s}\n`); };
 const collect = (v: string, prev: string[]): string[] => [...prev, v];

@@ -12,7 +12,7 @@ import { withResources, type GlobalOptions } from '../context.js';
 import { countWithPercent, goG5 } from '../go-format.js';
 import { ipArgument, outputArgument, plural, type Output } from '../ipam-args.js';
 import { renderDocument, renderTable } from '../print.js';
-import type { IpamGroup } from './ipam.js';
+import type { IpamGroup } from './ipam-group.js';
 
 const print = (s: string): void => { process.stdout.write(`${s}\n`); };
 const json = (doc: unknown): void => print(renderDocument(doc, 'json'));

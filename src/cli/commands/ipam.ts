@@ -5,10 +5,9 @@ import { TortieError } from '../../lib/errors.js';
 import type { GlobalOptions } from '../context.js';
 import { registerIpamCheck } from './ipam-check.js';
 import { registerIpamConfigure } from './ipam-configure.js';
+import type { IpamGroup } from './ipam-group.js';
 import { registerIpamRelease } from './ipam-release.js';
 import { registerIpamShow } from './ipam-show.js';
-
-export type IpamGroup = Command<[], {}, GlobalOptions>;
 
 export function registerIpamCommand(program: Command<[], GlobalOptions>): void {
   const ipam = program.command('ipam')
