@@ -8,6 +8,8 @@ export interface BgpPeerFigures {
   readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
   readonly updates: { readonly received: number; readonly sent: number };
   readonly stale: number;
+  /** Times the peer went over its max-prefix limit since the agent started. */
+  readonly maxPrefixHits?: number;
 }
 
 export class AgentMetrics {
@@ -43,6 +45,11 @@ export class AgentMetrics {
       this.bgpUpdates.set({ peer: p.name, direction: 'received' }, p.updates.received);
       this.bgpUpdates.set({ peer: p.name, direction: 'sent' }, p.updates.sent);
     }, this.bgpUpdates),
+  });
+
+  readonly bgpMaxPrefixHits: Gauge<'peer'> = new Gauge({
+    name: 'tortie_bgp_peer_max_prefix_hits_total', help: 'Times a BGP peer went over its max-prefix limit (BGPPeer maxPrefixes) since the agent started', labelNames: ['peer'] as const, registers: [this.registry],
+    collect: (): void => this.collectBgp((p) => { this.bgpMaxPrefixHits.set({ peer: p.name }, p.maxPrefixHits ?? 0); }, this.bgpMaxPrefixHits),
   });
 
   private collectBgp(each: (p: BgpPeerFigures) => void, g: { reset(): void }): void {

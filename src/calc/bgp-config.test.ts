@@ -128,6 +128,22 @@ test('BGPPeer with peerIP: node-specific or global, port, AS, timers, password, 
   assert.ok(!n2.peers.some((p) => p.address === '10.0.0.254'), 'rack b does not peer with tor-a');
 });
 
+test('BGPPeer maxPrefixes (Tortie): the limit, its action and hold-down reach the peer plan (and so the speaker\'s PeerSpec)', () => {
+  const s = [
+    node('n1', '10.0.0.1/24'), node('n2', '10.0.0.2/24', {}, { rr: 'yes' }),
+    res('BGPPeer', 'tor', { peerIP: '10.0.0.254', asNumber: 65001, maxPrefixes: 100, maxPrefixesRestartTime: '2m' }),
+    res('BGPPeer', 'strict', { peerIP: '10.0.0.253', asNumber: 65002, maxPrefixes: 5, maxPrefixesAction: 'Disable' }),
+    res('BGPPeer', 'plain', { peerIP: '10.0.0.252', asNumber: 65003, maxPrefixes: 7 }),
+    res('BGPPeer', 'to-rr', { peerSelector: "rr == 'yes'", maxPrefixes: 1000 }),
+  ];
+  const by = (name: string): BgpPeerPlan => plan(s, 'n1')!.peers.find((p) => p.name === name)!;
+  assert.deepEqual([by('Global_10_0_0_254').maxPrefixes, by('Global_10_0_0_254').maxPrefixesAction, by('Global_10_0_0_254').maxPrefixesRestartTime], [100, undefined, 120]);
+  assert.deepEqual([by('Global_10_0_0_253').maxPrefixes, by('Global_10_0_0_253').maxPrefixesAction, by('Global_10_0_0_253').maxPrefixesRestartTime], [5, 'disable', undefined]);
+  assert.deepEqual([by('Global_10_0_0_252').maxPrefixes, by('Global_10_0_0_252').maxPrefixesRestartTime], [7, undefined], 'the speaker\'s default hold-down applies');
+  assert.equal(by('Global_10_0_0_2').maxPrefixes, 1000, 'peerSelector peerings carry the limit too');
+  assert.equal(plan([node('n1', '10.0.0.1/24'), res('BGPPeer', 'x', { peerIP: '10.0.0.9', asNumber: 65001 })], 'n1')!.peers[0]!.maxPrefixes, undefined);
+});
+
 test('an explicit BGPPeer to a node replaces the mesh session to it; our own address is never a peer', () => {
   const p = plan([
     node('n1', '10.0.0.1/24'), node('n2', '10.0.0.2/24'),

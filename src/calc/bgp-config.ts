@@ -39,6 +39,10 @@ export interface BgpPeerPlan {
   readonly allowAsIn?: number;
   readonly ttlSecurity?: number;
   readonly nextHopMode?: 'auto' | 'self' | 'keep';
+  /** BGPPeer `maxPrefixes` (Tortie): paths accepted per family; `maxPrefixesAction`, `maxPrefixesRestartTime` (s). */
+  readonly maxPrefixes?: number;
+  readonly maxPrefixesAction?: 'restart' | 'disable';
+  readonly maxPrefixesRestartTime?: number;
 }
 
 export interface BgpPlan {
@@ -160,6 +164,12 @@ export function bgpPlan(state: ClusterState, nodeName: string): BgpPlan | null {
       if (typeof s['numAllowedLocalASNumbers'] === 'number' && s['numAllowedLocalASNumbers'] > 0) out['allowAsIn'] = s['numAllowedLocalASNumbers'];
       if (typeof s['ttlSecurity'] === 'number' && s['ttlSecurity'] > 0) out['ttlSecurity'] = s['ttlSecurity'];
       if (localAs !== me.as) out['localAsNumber'] = localAs;
+      if (typeof s['maxPrefixes'] === 'number') {
+        out['maxPrefixes'] = s['maxPrefixes'];
+        if (s['maxPrefixesAction'] === 'Disable') out['maxPrefixesAction'] = 'disable';
+        const hold = seconds(s['maxPrefixesRestartTime']);
+        if (hold !== undefined) out['maxPrefixesRestartTime'] = hold;
+      }
       // Calico: nextHopMode Self/Keep; the legacy keepOriginalNextHop applies to eBGP only.
       if (hopMode === 'Self') out['nextHopMode'] = 'self';
       else if (hopMode === 'Keep' || (keepOriginal && peerAs !== localAs)) out['nextHopMode'] = 'keep';

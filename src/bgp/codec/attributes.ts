@@ -162,7 +162,15 @@ export const ATTRIBUTES = [
   } satisfies AttributeSpec<'origin'>,
   {
     code: 2, name: 'AS_PATH', key: 'asPath', flags: WELL_KNOWN, malformed: 'treat-as-withdraw',
-    decode: (b, s, e, env) => decodeAsPath(b, s, e, env.ctx.fourOctetAs, env, 'AS_PATH'),
+    decode: (b, s, e, env) => {
+      const p = decodeAsPath(b, s, e, env.ctx.fourOctetAs, env, 'AS_PATH');
+      // RFC 5065 §5: confederation segments from a peer outside our confederation (we are in
+      // none: any external peer) make the AS_PATH malformed — treat-as-withdraw (RFC 7606 §7.2).
+      if (env.ctx.external && p.some((x) => x.type.startsWith('confed'))) {
+        env.fail(UPDATE_SUB.MALFORMED_AS_PATH, 'AS_PATH from an external peer carries confederation segments (RFC 5065 §5)');
+      }
+      return p;
+    },
     encode: (v, w, ctx) => encodeAsPath(v, w, ctx.fourOctetAs),
     format: (v) => `AS_PATH: ${formatAsPath(v)}`,
   } satisfies AttributeSpec<'asPath'>,

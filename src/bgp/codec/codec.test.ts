@@ -214,6 +214,23 @@ test('duplicate attributes other than MP_* keep the first (discard); external pe
   assert.equal(ext.message.attributes.localPref, undefined);
 });
 
+test('a repeated unrecognised attribute keeps its first occurrence, as a recognised one does (RFC 7606 §3 g)', () => {
+  const r = decodeMessage(updateWith(GOOD + 'c06401ee' + 'c06402aabb'), FOUR);
+  assert.ok(r.ok && r.message.type === 'update');
+  assert.deepEqual(r.message.attributes.unknown, [{ code: 100, flags: 0xc0, value: new Uint8Array([0xee]) }]);
+  assert.deepEqual(r.problems.map((p) => [p.subcode, p.rank, p.attribute]), [[1, 'attribute-discard', 100]]);
+  assert.equal(routeChanges(r.message, r.problems).announced.length, 1, 'the route is still taken');
+});
+
+test('confederation segments in AS_PATH from an external peer: malformed, treat-as-withdraw (RFC 5065 §5, RFC 7606 §7.2)', () => {
+  const confed = '40010100' + '40020c' + '0301' + '0000fde8' + '0201' + '00000001' + '4003040a000001';
+  const ext = contextWith({ fourOctetAs: true, external: true });
+  const e = problemOf(updateWith(confed), ext);
+  assert.deepEqual([e.code, e.subcode, e.rank], [3, 11, 'treat-as-withdraw']);
+  const ibgp = decodeMessage(updateWith(confed), FOUR);
+  assert.ok(ibgp.ok && ibgp.problems.length === 0, 'an internal peer may send them');
+});
+
 test('unknown optional non-transitive attributes are dropped, transitive ones kept', () => {
   const r = decodeMessage(updateWith(GOOD + '806301ff' + 'c06401ee'), FOUR);
   assert.ok(r.ok && r.message.type === 'update');

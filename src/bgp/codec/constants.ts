@@ -86,3 +86,12 @@ export type Family = `${number}/${number}`;
 export const familyKey = (afi: number, safi: number): Family => `${afi}/${safi}`;
 export const IPV4_UNICAST: Family = '1/1';
 export const IPV6_UNICAST: Family = '2/1';
+
+const FAMILY_NAMES: Readonly<Record<string, string>> = { '1/1': 'IPv4 unicast', '2/1': 'IPv6 unicast', '1/2': 'IPv4 multicast', '2/2': 'IPv6 multicast' };
+/** `1/1` → `IPv4 unicast`; unknown ones as `AFI 25 SAFI 70` (for logs and `tortie node status`). */
+export const formatFamily = (f: Family | string): string => {
+  const known = FAMILY_NAMES[f];
+  if (known) return known;
+  const [afi, safi] = f.split('/');
+  return `AFI ${afi} SAFI ${safi}`;
+};

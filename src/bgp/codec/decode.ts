@@ -165,6 +165,15 @@ function decodeAttributes(b: Uint8Array, start: number, end: number, ctx: CodecC
     const raw = (): Uint8Array => b.slice(at, ve);
     at = ve;
     const spec = ATTRIBUTE_BY_CODE.get(code);
+    if (seen.has(code)) {
+      // RFC 7606 §3 g: a repeated MP_REACH/MP_UNREACH resets the session; any other attribute,
+      // recognised or not, keeps its first occurrence.
+      const name = spec?.name ?? `Attribute ${code}`;
+      if (code === 14 || code === 15) throw new Fault(updateError(UPDATE_SUB.MALFORMED_ATTRIBUTE_LIST, `${name} appears more than once`, 'session-reset', EMPTY, code));
+      problems.push(updateError(UPDATE_SUB.MALFORMED_ATTRIBUTE_LIST, `${name} appears more than once; the first is used`, 'attribute-discard', EMPTY, code));
+      continue;
+    }
+    seen.add(code);
     if (spec === undefined) {
       if (!(flags & FLAG.OPTIONAL)) {
         throw new Fault(updateError(UPDATE_SUB.UNRECOGNIZED_WELL_KNOWN, `Well-known attribute ${code} is not recognised`, 'session-reset', b.slice(vs - hdr, ve), code));
@@ -173,13 +182,6 @@ function decodeAttributes(b: Uint8Array, start: number, end: number, ctx: CodecC
       if (flags & FLAG.TRANSITIVE) unknown.push({ code, flags: flags & ~FLAG.EXTENDED, value: b.slice(vs, ve) });
       continue;
     }
-    if (seen.has(code)) {
-      // RFC 7606 §3 g: a repeated MP_REACH/MP_UNREACH resets the session; others: keep the first.
-      if (code === 14 || code === 15) throw new Fault(updateError(UPDATE_SUB.MALFORMED_ATTRIBUTE_LIST, `${spec.name} appears more than once`, 'session-reset', EMPTY, code));
-      problems.push(updateError(UPDATE_SUB.MALFORMED_ATTRIBUTE_LIST, `${spec.name} appears more than once; the first is used`, 'attribute-discard', EMPTY, code));
-      continue;
-    }
-    seen.add(code);
     // RFC 7606 §3 c: conflicting Optional/Transitive bits make the attribute malformed. For the MP
     // attributes the family is not trusted yet, so that is a session reset.
     if ((flags & (FLAG.OPTIONAL | FLAG.TRANSITIVE)) !== spec.flags) {

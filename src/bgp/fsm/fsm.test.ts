@@ -236,3 +236,33 @@ test('decoded messages map to FSM events', () => {
   const bad = encodeMessage({ type: 'keepalive' }, ctx); bad[0] = 1;
   assert.equal(eventOf(decodeMessage(bad, ctx)).type, 'BGPHeaderErr');
 });
+
+test('AutomaticStop for max-prefix (RFC 4486): the given NOTIFICATION, Idle for the hold-down exactly, or for good when disabled', () => {
+  const cease1 = { type: 'notification' as const, code: 6, subcode: 1, data: new Uint8Array([0, 1, 1, 0, 0, 0, 3]) };
+  const h = harness(cfg());
+  for (const e of UP) h.runner.dispatch(e);
+  h.log.length = 0;
+  h.runner.dispatch({ type: 'AutomaticStop', notification: cease1, holdDown: 30 });
+  const note = h.log.find((a): a is Extract<FsmAction, { type: 'send' }> => a.type === 'send');
+  assert.deepEqual(note?.message, cease1, 'sent as given, data included');
+  assert.ok(h.log.some((a) => a.type === 'down' && a.wasEstablished && a.sent === cease1));
+  assert.equal(h.runner.state.name, 'Idle');
+  assert.equal(h.runner.state.idleHoldTime, 5, 'a fixed hold-down does not grow the flap backoff');
+  h.runner.dispatch({ type: 'AutomaticStart' });
+  assert.equal(h.runner.state.name, 'Idle', 'no restart while held down');
+  h.clock.advance(29_999);
+  assert.equal(h.runner.state.name, 'Idle');
+  h.clock.advance(1);
+  assert.equal(h.runner.state.name, 'Connect', 'restarted when the hold-down is over');
+
+  const d = harness(cfg({ passive: true }));
+  for (const e of [{ type: 'ManualStart' }, { type: 'TcpConnectionConfirmed' }, ...UP.slice(2)] as FsmEvent[]) d.runner.dispatch(e);
+  assert.equal(d.runner.state.name, 'Established');
+  d.runner.dispatch({ type: 'AutomaticStop', notification: cease1, disable: true });
+  d.clock.advance(3_600_000);
+  assert.deepEqual([d.runner.state.name, d.runner.state.automatic, d.runner.state.timers], ['Idle', false, []], 'disabled: no timer, no restart');
+  d.runner.dispatch({ type: 'TcpConnectionConfirmed' });
+  assert.equal(d.runner.state.name, 'Idle', 'a connection from the peer is not taken (RFC 4271 §8.2.2: ignored in Idle)');
+  d.runner.dispatch({ type: 'ManualStart' });
+  assert.equal(d.runner.state.name, 'Active', 'until started again');
+});

@@ -9,7 +9,7 @@
 
 import { cease, CEASE_SUB, ERR, FSM_SUB, notificationOf, type Message, type NotificationMessage } from '../codec/index.js';
 import { checkOpen, localOpenOf } from './check-open.js';
-import type { FsmAction, FsmEvent, FsmState, StateName, StepResult, TimerName } from './types.js';
+import type { AutomaticStopEvent, FsmAction, FsmEvent, FsmState, StateName, StepResult, TimerName } from './types.js';
 
 /** RFC 4271 §8.2.2: "a large value" for the hold timer until OPENs are exchanged (4 minutes suggested). */
 export const OPEN_HOLD_TIME = 240;
@@ -62,6 +62,19 @@ function toIdle(tx: Tx, o: IdleOptions): void {
       tx.set({ idleHoldTime: Math.min(s.idleHoldTime * 2, s.config.errorWait[1]) });
     }
   }
+}
+
+/**
+ * Event 8 (RFC 4271 §8.2.2): Cease (or the event's own NOTIFICATION) when connected, Idle, the
+ * counter up; then the event's hold-down, or none (disable), or the DampPeerOscillations backoff.
+ */
+function automaticStop(tx: Tx, e: AutomaticStopEvent, connected: boolean): void {
+  if (e.disable) tx.set({ automatic: false });
+  toIdle(tx, {
+    counter: 'inc', damp: true, reason: e.text ?? 'Stopped automatically',
+    ...(connected ? { sent: e.notification ?? cease(e.subcode ?? CEASE_SUB.ADMIN_RESET, e.text) } : {}),
+    ...(e.holdDown !== undefined ? { restartAfter: e.holdDown } : {}),
+  });
 }
 
 /** ManualStart / AutomaticStart (RFC 4271 events 1, 3, 4, 5), BIRD's connect delay and passive mode. */
@@ -183,9 +196,7 @@ function connecting(tx: Tx, e: FsmEvent): void {
     case 'NotifMsgVerErr':
       toIdle(tx, { counter: tx.running('DelayOpen') ? 'keep' : 'inc', damp: !tx.running('DelayOpen'), reason: 'The peer does not support BGP version 4', received: e.notification });
       break;
-    case 'AutomaticStop':
-      toIdle(tx, { counter: 'inc', damp: true, reason: e.text ?? 'Stopped automatically', ...(tx.running('DelayOpen') ? { sent: cease(e.subcode ?? CEASE_SUB.ADMIN_RESET) } : {}) });
-      break;
+    case 'AutomaticStop': automaticStop(tx, e, tx.running('DelayOpen')); break;
     default:
       toIdle(tx, { counter: 'inc', damp: true, reason: `Unexpected ${e.type} in ${s.name}`, ...(e.type === 'NotifMsg' ? { received: e.notification } : {}) });
   }
@@ -196,9 +207,7 @@ function connectedCommon(tx: Tx, e: FsmEvent): boolean {
   switch (e.type) {
     case 'ManualStart': case 'AutomaticStart': case 'TcpCRAcked': case 'TcpConnectionConfirmed':
       return true; // ignored here; a second connection is the session layer's collision case (§6.8)
-    case 'AutomaticStop':
-      toIdle(tx, { counter: 'inc', damp: true, reason: e.text ?? 'Stopped automatically', sent: cease(e.subcode ?? CEASE_SUB.ADMIN_RESET, e.text) });
-      return true;
+    case 'AutomaticStop': automaticStop(tx, e, true); return true;
     case 'HoldTimerExpires':
       toIdle(tx, { counter: 'inc', damp: true, reason: 'The hold timer expired', sent: holdExpired });
       return true;

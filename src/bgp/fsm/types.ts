@@ -51,11 +51,29 @@ export interface FsmState {
   readonly negotiated?: Negotiated;
 }
 
+/**
+ * RFC 4271 event 8: the local system stops the session itself (e.g. the peer sent more prefixes
+ * than allowed, RFC 4486). By default a Cease with `subcode` (Administrative Reset) is sent and the
+ * restart follows the idle-hold backoff; the event may instead carry the exact NOTIFICATION, a
+ * fixed hold-down before the automatic restart, or no automatic restart at all.
+ */
+export interface AutomaticStopEvent {
+  readonly type: 'AutomaticStop';
+  readonly subcode?: number;
+  readonly text?: string;
+  /** The NOTIFICATION to send, when a Cease with `subcode` and `text` is not enough (RFC 4486 data). */
+  readonly notification?: NotificationMessage;
+  /** Seconds in Idle before the automatic restart, instead of the DampPeerOscillations backoff. */
+  readonly holdDown?: number;
+  /** Stay in Idle until started again (ManualStart): no automatic restart. */
+  readonly disable?: boolean;
+}
+
 export type FsmEvent =
   | { readonly type: 'ManualStart' }                           // 1
   | { readonly type: 'ManualStop'; readonly text?: string }    // 2
   | { readonly type: 'AutomaticStart' }                        // 3
-  | { readonly type: 'AutomaticStop'; readonly subcode?: number; readonly text?: string } // 8
+  | AutomaticStopEvent                                        // 8
   | { readonly type: 'ConnectRetryTimerExpires' }              // 9
   | { readonly type: 'HoldTimerExpires' }                      // 10
   | { readonly type: 'KeepaliveTimerExpires' }                 // 11

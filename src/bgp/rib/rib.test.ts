@@ -36,15 +36,42 @@ test('route reflection loops: our ORIGINATOR_ID or our cluster in CLUSTER_LIST a
   assert.deepEqual(rib.update(p.id, announce([pfx('10.65.0.0/26')], { origin: 0, asPath: [], clusterList: ['9.9.9.9', '10.0.0.1'] })).rejected.map((r) => r.reason), ['cluster-loop']);
 });
 
-test('max-prefix is reported with the RFC 4486 Cease data', () => {
+test('max-prefix is counted per family (BIRD channel import limit) and reported with the RFC 4486 Cease data', () => {
   const rib = new Rib(CFG);
   const p = peer(1);
   rib.addPeer(p, { maxPrefix: 2 });
-  assert.equal(rib.update(p.id, announce([pfx('10.0.0.0/24'), pfx('10.0.1.0/24')], { origin: 0, asPath: [] })).maxPrefixExceeded, undefined);
-  const r = rib.update(p.id, announce([pfx('10.0.2.0/24')], { origin: 0, asPath: [] }));
-  assert.deepEqual(r.maxPrefixExceeded, { limit: 2, count: 3 });
-  const n = maxPrefixNotification('1/1', 2);
-  assert.deepEqual([n.code, n.subcode, [...n.data]], [6, 1, [0, 1, 1, 0, 0, 0, 2]]);
+  const attrs = { origin: 0, asPath: [] } as const;
+  assert.equal(rib.update(p.id, announce([pfx('10.0.0.0/24'), pfx('10.0.1.0/24')], attrs)).maxPrefixExceeded, undefined, 'at the limit is fine');
+  assert.equal(rib.update(p.id, announce([pfx('10.0.0.0/24')], { ...attrs, med: 5 })).maxPrefixExceeded, undefined, 'a replaced path is not counted twice');
+  assert.equal(rib.update(p.id, announce([pfx('fd00:1::/64'), pfx('fd00:2::/64')], attrs, 'fd00::9', '2/1')).maxPrefixExceeded, undefined, 'IPv6 has its own count');
+  assert.deepEqual(Object.fromEntries(rib.adjRibInCounts(p.id)), { '1/1': 2, '2/1': 2 });
+  rib.update(p.id, withdraw([pfx('10.0.1.0/24')]));
+  assert.equal(rib.update(p.id, announce([pfx('10.0.2.0/24')], attrs)).maxPrefixExceeded, undefined, 'a withdrawal makes room');
+  assert.deepEqual(rib.update(p.id, announce([pfx('fd00:3::/64')], attrs, 'fd00::9', '2/1')).maxPrefixExceeded, { family: '2/1', limit: 2, count: 3 });
+  const n = maxPrefixNotification('2/1', 2);
+  assert.deepEqual([n.code, n.subcode, [...n.data]], [6, 1, [0, 2, 1, 0, 0, 0, 2]]);
+  assert.deepEqual([...maxPrefixNotification('1/1', 4294967295).data], [0, 1, 1, 255, 255, 255, 255]);
+  rib.dropPeer(p.id);
+  assert.equal(rib.adjRibInCounts(p.id).size, 0);
+});
+
+test('next hops (RFC 4271 §6.3): not a unicast address → refused (treat-as-withdraw); one of ours → ignored', () => {
+  const rib = new Rib(CFG);
+  const p = ebgp(1, 65001);
+  rib.addPeer(p);
+  const attrs = { origin: 0, asPath: seq(65001) } as const;
+  const reasons = (nh: string, family: '1/1' | '2/1' = '1/1', prefix = '10.65.0.0/26'): string[] =>
+    rib.update(p.id, announce([pfx(prefix)], attrs, nh, family)).rejected.map((r) => r.reason);
+  assert.deepEqual(reasons('10.0.1.254'), ['next-hop-is-us'], 'our address on the session');
+  assert.deepEqual(reasons('10.0.0.1'), ['next-hop-is-us'], 'our router ID');
+  assert.deepEqual(reasons('fd00::fe', '2/1', 'fd00:1::/64'), ['next-hop-is-us'], 'our IPv6 address on the session');
+  assert.deepEqual(reasons('::', '2/1', 'fd00:1::/64'), ['next-hop-invalid']);
+  assert.deepEqual(reasons('ff02::1', '2/1', 'fd00:1::/64'), ['next-hop-invalid']);
+  assert.deepEqual(reasons('0.0.0.0'), ['next-hop-invalid'], 'MP_REACH for IPv4 is not checked by the codec');
+  assert.deepEqual(reasons('240.0.0.1'), ['next-hop-invalid']);
+  assert.deepEqual(reasons('10.0.1.9'), []);
+  assert.deepEqual(reasons('127.0.0.1'), [], 'loopback is a host address (the kernel side checks the subnet)');
+  assert.deepEqual(reasons('fd00::9', '2/1', 'fd00:1::/64'), []);
 });
 
 test('route reflection: what goes to whom (RFC 4456 §6), ORIGINATOR_ID set and CLUSTER_LIST prepended', () => {

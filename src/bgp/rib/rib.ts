@@ -31,8 +31,11 @@ export interface UpdateOutcome {
   readonly changes: readonly BestChange[];
   /** Paths refused by the import checks (handled as withdrawals). */
   readonly rejected: ReadonlyArray<{ readonly family: Family; readonly prefix: Nlri; readonly reason: string }>;
-  /** Set when the peer's Adj-RIB-In holds more than its maxPrefix: the speaker sends Cease/1 (RFC 4486). */
-  readonly maxPrefixExceeded?: { readonly limit: number; readonly count: number };
+  /**
+   * Set when the peer's Adj-RIB-In holds more than its maxPrefix paths of one family (BIRD's
+   * per-channel `import limit`): the speaker sends Cease/1 with that AFI/SAFI (RFC 4486 §4).
+   */
+  readonly maxPrefixExceeded?: { readonly family: Family; readonly limit: number; readonly count: number };
 }
 
 /** A prefix's identity in the RIB: a number for IPv4 unicast, text otherwise. */
@@ -42,6 +45,8 @@ interface PeerEntry {
   info: PeerInfo;
   opts: ImportOptions;
   readonly adjIn: Map<RouteKey, Path>;
+  /** Paths in adjIn per family (the max-prefix limit applies per AFI/SAFI). */
+  readonly counts: Map<Family, number>;
   /** Graceful restart: paths kept from before the peer restarted, until refreshed (RFC 4724 §4.2). */
   readonly stale: Set<RouteKey>;
 }
@@ -101,7 +106,7 @@ export class Rib {
   addPeer(info: PeerInfo, opts: ImportOptions = {}): void {
     const old = this.peers.get(info.id);
     if (old) { old.info = info; old.opts = opts; return; }
-    this.peers.set(info.id, { info, opts, adjIn: new Map(), stale: new Set() });
+    this.peers.set(info.id, { info, opts, adjIn: new Map(), counts: new Map(), stale: new Set() });
   }
 
   /** Applies one UPDATE's changes (see codec `routeChanges`) from a peer; best paths are chosen once per prefix touched. */
@@ -131,6 +136,7 @@ export class Rib {
       if (!v.ok) { rejected.push({ family: a.family, prefix: a.nlri, reason: v.reason }); this.removeAdj(peer, key, touched); continue; }
       const path = shared ? candidate : v.path;
       const old = peer.adjIn.get(key);
+      if (old === undefined) peer.counts.set(a.family, (peer.counts.get(a.family) ?? 0) + 1);
       if (old instanceof RibPath) this.hold(old.src, -1);
       if (path instanceof RibPath) this.hold(path.src, 1);
       peer.adjIn.set(key, path);
@@ -140,7 +146,9 @@ export class Rib {
     if (ch.endOfRib !== undefined) this.flushStaleIn(peer, ch.endOfRib, touched);
     const out: UpdateOutcome = { changes: this.recompute(touched), rejected };
     const limit = peer.opts.maxPrefix;
-    return limit !== undefined && peer.adjIn.size > limit ? { ...out, maxPrefixExceeded: { limit, count: peer.adjIn.size } } : out;
+    if (limit === undefined || ch.announced.length === 0) return out;
+    for (const [family, count] of peer.counts) if (count > limit) return { ...out, maxPrefixExceeded: { family, limit, count } };
+    return out;
   }
 
   /** The session went down without graceful restart (or the peer was removed): all its paths go. */
@@ -150,6 +158,7 @@ export class Rib {
     const touched = new Map<RouteKey, Touched>();
     for (const k of [...peer.adjIn.keys()]) this.removeAdj(peer, k, touched);
     peer.stale.clear();
+    peer.counts.clear();
     if (forget) this.peers.delete(peerId);
     return this.recompute(touched);
   }
@@ -178,6 +187,8 @@ export class Rib {
 
   staleCount(peerId: string): number { return this.entry(peerId).stale.size; }
   adjRibInSize(peerId: string): number { return this.entry(peerId).adjIn.size; }
+  /** Paths from the peer per family. */
+  adjRibInCounts(peerId: string): ReadonlyMap<Family, number> { return this.entry(peerId).counts; }
   /** Distinct interned attribute sets held by the Adj-RIB-Ins. */
   get sourceCount(): number { return this.sources.size; }
 
@@ -252,6 +263,8 @@ export class Rib {
     if (!p) return;
     peer.adjIn.delete(key);
     peer.stale.delete(key);
+    const n = (peer.counts.get(p.family) ?? 1) - 1;
+    if (n > 0) peer.counts.set(p.family, n); else peer.counts.delete(p.family);
     if (p instanceof RibPath) this.hold(p.src, -1);
     this.removeCandidate(routeKey(p.family, p.prefix), peer.info.id, p.prefix.pathId ?? 0, touched);
   }

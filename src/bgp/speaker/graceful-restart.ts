@@ -34,6 +34,7 @@ export class RestartHelper {
     const kept = new Set((open.capabilities.gracefulRestart?.families ?? []).filter((f) => f.forwarding).map((f) => familyKey(f.afi, f.safi)));
     for (const fam of [IPV4_UNICAST, IPV6_UNICAST]) if (!kept.has(fam) || !n.families.includes(fam)) this.host.changes(rib.flushStale(this.key, fam));
     const wait = Math.max(open.capabilities.gracefulRestart?.time ?? DEFAULT_RESTART, 30);
+    this.clear('staleTimer');
     this.staleTimer = this.host.clock.setTimer(wait * 1000, () => { this.staleTimer = undefined; this.host.changes(rib.flushStale(this.key)); });
   }
 
@@ -58,6 +59,9 @@ export class RestartHelper {
     // Families the peer did not list for graceful restart go now.
     for (const f of n!.families) if (!families.includes(f)) this.host.changes(rib.dropFamily(this.key, f));
     const time = gr.time > 0 ? gr.time : 0;
+    // A session that ended before its End-of-RIB: the new restart time governs every stale route
+    // (the previous session's stale deadline must not flush them early).
+    this.clear('staleTimer');
     this.clear('restartTimer');
     this.restartTimer = this.host.clock.setTimer(time * 1000, () => {
       this.restartTimer = undefined;

@@ -7,6 +7,12 @@ import { peerConfig, type PeerConfig } from '../fsm/index.js';
 import type { PeerSpec, SpeakerConfig } from './types.js';
 
 export const DEFAULT_RESTART = 120;
+/**
+ * Seconds a session stays down after the peer went over its max-prefix limit, unless the
+ * BGPPeer says otherwise: GoBGP's idle-hold-time-after-reset, and the most BIRD waits with
+ * Calico's `error wait time 5,30`.
+ */
+export const DEFAULT_MAX_PREFIX_RESTART = 30;
 
 /** The session's own address family first. */
 const familiesFor = (address: string): Family[] => (address.includes(':') ? [IPV6_UNICAST, IPV4_UNICAST] : [IPV4_UNICAST, IPV6_UNICAST]);

@@ -10,7 +10,7 @@
 
 import type { Socket } from 'node:net';
 import {
-  CEASE_SUB, DEFAULT_CONTEXT, REFRESH_SUBTYPE, cease, decodeMessage, encodeMessage, familyKey, formatNotification, peerAsOf,
+  CEASE_SUB, DEFAULT_CONTEXT, REFRESH_SUBTYPE, cease, decodeMessage, encodeMessage, familyKey, formatFamily, formatNotification, peerAsOf,
   type CodecContext, type Family, type Frame, type Message, type Negotiated, type OpenMessage, type UpdateMessage, type WireError,
 } from '../codec/index.js';
 import { eventOf, FsmRunner, resolveCollision, type FsmAction, type FsmState, type PeerConfig } from '../fsm/index.js';
@@ -20,6 +20,7 @@ import { RestartHelper } from './graceful-restart.js';
 import { InboundRoutes } from './inbound-routes.js';
 import { fsmConfigOf } from './peer-config.js';
 import type { PeerHost } from './peer-host.js';
+import { PrefixLimit, type Exceeded } from './prefix-limit.js';
 import type { PeerSpec, PeerStatus } from './types.js';
 
 
@@ -40,12 +41,14 @@ export class Peer {
   private lastError: string | undefined;
   private readonly restart: RestartHelper;
   private readonly inbound: InboundRoutes;
+  private readonly limit: PrefixLimit;
   updatesOut = 0;
 
   constructor(readonly spec: PeerSpec, private readonly host: PeerHost) {
     this.key = spec.address;
     this.restart = new RestartHelper(this.key, spec.name, host, () => host.touched(this));
     this.inbound = new InboundRoutes(this, host, this.restart);
+    this.limit = new PrefixLimit(spec, host.clock);
     this.fsm = new FsmRunner(this.peerConfig(), host.clock, (a, s) => this.act(a, s));
   }
 
@@ -133,7 +136,7 @@ export class Peer {
     const out: PeerStatus = {
       name: this.spec.name, address: this.spec.address, port: this.port, type: this.spec.type, asNumber: this.spec.asNumber,
       state, bgpState: st, since: new Date(this.sinceMs).toISOString(),
-      info: st === 'Established' || !this.lastError ? label : `${label} ${this.lastError}`,
+      info: this.heldInfo() ?? (st === 'Established' || !this.lastError ? label : `${label} ${this.lastError}`),
       prefixes: { received: adjIn + this.inbound.rejectedCount, accepted: adjIn, advertised },
       updates: { received: this.updatesIn, sent: this.updatesOut },
       stale,
@@ -141,7 +144,15 @@ export class Peer {
     const extra: Record<string, unknown> = {};
     if (this.negotiated) extra.routerId = this.negotiated.peerId;
     if (this.lastError) extra.lastError = this.lastError;
+    if (this.limit.hits > 0) extra.maxPrefixHits = this.limit.hits;
+    const off = this.inbound.disabledFamilies;
+    if (st === 'Established' && off.length > 0) extra.disabledFamilies = off.map(formatFamily);
     return { ...out, ...extra };
+  }
+
+  private heldInfo(): string | undefined {
+    const why = this.limit.info(this.fsm.state);
+    return why === undefined ? undefined : `Idle ${why}`;
   }
 
   // ---- the FSM's actions -------------------------------------------------------------------
@@ -213,6 +224,7 @@ export class Peer {
     const n = this.fsm.state.name;
     if (n !== this.lastState) {
       this.lastState = n;
+      if (n !== 'Idle') this.limit.clear();
       this.sinceMs = Date.now();
       this.host.log(n === 'Established' ? 'info' : 'debug', { peer: this.key, state: n }, `BGP peer ${this.spec.name} ${n}`);
       this.host.touched(this);
@@ -248,12 +260,18 @@ export class Peer {
 
   private onUpdate(u: UpdateMessage, problems: readonly WireError[] | undefined): void {
     const exceeded = this.inbound.apply(u, problems);
-    if (exceeded) {
-      this.lastError = `Maximum number of prefixes (${exceeded.limit}) exceeded`;
-      this.host.log('warn', { peer: this.key, ...exceeded }, 'BGP: the peer sent more prefixes than allowed; closing the session');
-      this.dispatch({ type: 'AutomaticStop', subcode: CEASE_SUB.MAX_PREFIXES });
-    }
+    if (exceeded) this.maxPrefixReached(exceeded);
     this.host.touched(this);
+  }
+
+  /**
+   * Over its max-prefix limit (prefix-limit.ts): the session goes with Cease/1, its routes dropped
+   * as it goes (we sent a NOTIFICATION, so graceful restart keeps none, RFC 4724 §4).
+   */
+  private maxPrefixReached(x: Exceeded): void {
+    const { event, log } = this.limit.reached(x);
+    this.host.log('warn', { peer: this.key, family: x.family, limit: x.limit, count: x.count }, `BGP peer ${this.spec.name}: ${log}`);
+    this.dispatch(event);
   }
 
   /** RFC 2918 / RFC 7313: send the family's Adj-RIB-Out again (between BoRR and EoRR when enhanced). */

@@ -48,8 +48,15 @@ export interface PeerSpec {
   readonly allowAsIn?: number;
   /** BGPPeer `ttlSecurity`: GTSM, the number of hops to the peer (RFC 5082). */
   readonly ttlSecurity?: number;
-  /** Maximum number of prefixes accepted from the peer; beyond it Cease/1 (RFC 4486). */
+  /**
+   * Maximum number of paths accepted from the peer per address family (BIRD's per-channel
+   * `import limit`); one more and the session is closed with Cease/1 (RFC 4486).
+   */
   readonly maxPrefixes?: number;
+  /** After the limit: `restart` (default) after `maxPrefixesRestartTime`, or `disable` until reconfigured. */
+  readonly maxPrefixesAction?: 'restart' | 'disable';
+  /** Seconds the session stays down after the limit (default 30, GoBGP's idle-hold-time-after-reset). */
+  readonly maxPrefixesRestartTime?: number;
   readonly nextHopMode?: 'auto' | 'self' | 'keep';
   /** Timers for tests and unusual networks (seconds): connect retry, connect delay, error wait. */
   readonly connectRetry?: number;
@@ -97,6 +104,10 @@ export interface PeerStatus {
   /** Routes kept from before the peer restarted, until its End-of-RIB or its restart time. */
   readonly stale: number;
   readonly lastError?: string;
+  /** Times the peer went over its max-prefix limit since the speaker started. */
+  readonly maxPrefixHits?: number;
+  /** Families switched off on this session by an RFC 7606 "AFI/SAFI disable" error (RFC 4760 §7). */
+  readonly disabledFamilies?: readonly string[];
 }
 
 export interface SpeakerStatus {

@@ -72,6 +72,29 @@ test('each cross-field rule of Calico\'s CRD has its failing case', () => {
   assert.ok(validateDocument(doc({ peerIP: '10.0.0.1', asNumber: 65000, keepOriginalNextHop: false, nextHopMode: 'Self' })).ok);
 });
 
+test('maxPrefixes (Tortie): a positive whole number; its action and hold-down need it', () => {
+  roundTrips({ peerIP: '10.0.0.1', asNumber: 65000, maxPrefixes: 100 });
+  roundTrips({ peerIP: '10.0.0.1', asNumber: 65000, maxPrefixes: 100, maxPrefixesAction: 'Restart', maxPrefixesRestartTime: '2m' });
+  roundTrips({ peerIP: '10.0.0.1', asNumber: 65000, maxPrefixes: 4294967295, maxPrefixesAction: 'Disable' });
+  const base = { peerIP: '10.0.0.1', asNumber: 65000 };
+  const cases: Array<[object, string[]]> = [
+    [{ ...base, maxPrefixes: 0 }, ['spec.maxPrefixes']],
+    [{ ...base, maxPrefixes: -5 }, ['spec.maxPrefixes']],
+    [{ ...base, maxPrefixes: 1.5 }, ['spec.maxPrefixes']],
+    [{ ...base, maxPrefixes: 4294967296 }, ['spec.maxPrefixes']],
+    [{ ...base, maxPrefixes: '100' }, ['spec.maxPrefixes']],
+    [{ ...base, maxPrefixes: 10, maxPrefixesAction: 'Warn' }, ['spec.maxPrefixesAction']],
+    [{ ...base, maxPrefixes: 10, maxPrefixesRestartTime: 'soon' }, ['spec.maxPrefixesRestartTime']],
+    [{ ...base, maxPrefixesAction: 'Disable' }, ['spec.maxPrefixesAction']],
+    [{ ...base, maxPrefixesRestartTime: '30s' }, ['spec.maxPrefixesRestartTime']],
+    [{ ...base, maxPrefixes: 10, maxPrefixesAction: 'Disable', maxPrefixesRestartTime: '30s' }, ['spec.maxPrefixesRestartTime']],
+    [{ ...base, maxPrefixes: 10, maxPrefixesRestartTime: '500ms' }, ['spec.maxPrefixesRestartTime']],
+  ];
+  for (const [spec, want] of cases) assert.deepEqual(paths(doc(spec)), want, JSON.stringify(spec));
+  const r = validateDocument(doc({ ...base, maxPrefixes: 0 }));
+  assert.ok(!r.ok && /0 is not a whole number from 1 to 4294967295/.test(r.issues[0]!.message), JSON.stringify(r));
+});
+
 test('a peer needs a target, and a peer address needs its AS number', () => {
   assert.deepEqual(paths(doc({ node: 'n1' })), ['spec.peerIP']);
   assert.deepEqual(paths(doc({ peerIP: '10.0.0.1' })), ['spec.asNumber']);

@@ -3,10 +3,18 @@
 // chosen by `peerSelector`, or local workloads chosen by `localWorkloadSelector`).
 // Unset `sourceAddress` means UseNodeIP, unset `reversePeering` means Auto, unset
 // `maxRestartTime` means BIRD's 120s; Calico stores none of these defaults.
+//
+// `maxPrefixes`, `maxPrefixesAction` and `maxPrefixesRestartTime` are Tortie's: Calico's BGPPeer
+// has no prefix limit (none in its API up to the v3.34 development branch, and confd renders no
+// BIRD `import limit`).
+// The limit counts the paths accepted from the peer per address family, as BIRD's channel
+// `import limit N action restart|disable` and GoBGP's `max-prefixes` do; over it the session is
+// closed with Cease "Maximum Number of Prefixes Reached" (RFC 4486) and, with Restart (the
+// default), opened again after maxPrefixesRestartTime (default 30s).
 
 import { z } from 'zod';
 import { parseIP, type IP } from '../../lib/ip.js';
-import { asNumber, dnsSubdomain, duration, ipAddress, selector } from '../fields.js';
+import { asNumber, dnsSubdomain, duration, durationMs, intIn, ipAddress, selector } from '../fields.js';
 import { show } from '../issues.js';
 import { defineKind } from '../kind.js';
 import { bgpPassword } from './bgp-configuration.js';
@@ -53,6 +61,11 @@ export const bgpPeerSpec = z.strictObject({
   /** BGPFilter names, applied in order. */
   filters: z.array(dnsSubdomain()).optional(),
   reversePeering: z.enum(['Auto', 'Manual']).optional(),
+  /** Tortie: the most paths accepted from the peer per address family (the Cease data holds 4 octets). */
+  maxPrefixes: intIn(1, 4294967295).optional(),
+  /** Tortie: after the limit, reconnect after maxPrefixesRestartTime (Restart, default) or stay down (Disable). */
+  maxPrefixesAction: z.enum(['Restart', 'Disable']).optional(),
+  maxPrefixesRestartTime: duration().optional(),
 }).transform((s, ctx) => {
   const issue = (path: string, message: string, input: unknown): void => { ctx.addIssue({ code: 'custom', path: [path], message, input }); };
   const set = (v: string | undefined): v is string => v !== undefined && v !== '';
@@ -77,6 +90,13 @@ export const bgpPeerSpec = z.strictObject({
     else if (peer && via && peer.ip.version !== via.version) {
       issue('reachableBy', `${show(s.reachableBy)} is IPv${via.version} but peerIP ${show(s.peerIP)} is IPv${peer.ip.version}`, s.reachableBy);
     }
+  }
+  if (s.maxPrefixes === undefined) {
+    if (s.maxPrefixesAction !== undefined) issue('maxPrefixesAction', 'needs maxPrefixes: the action applies when the peer goes over that limit', s.maxPrefixesAction);
+    if (s.maxPrefixesRestartTime !== undefined) issue('maxPrefixesRestartTime', 'needs maxPrefixes: the session is held down after the peer goes over that limit', s.maxPrefixesRestartTime);
+  } else if (s.maxPrefixesRestartTime !== undefined) {
+    if (s.maxPrefixesAction === 'Disable') issue('maxPrefixesRestartTime', 'cannot be set with maxPrefixesAction Disable: a disabled session is not restarted', s.maxPrefixesRestartTime);
+    else if (durationMs(s.maxPrefixesRestartTime) < 1000) issue('maxPrefixesRestartTime', `${show(s.maxPrefixesRestartTime)} is shorter than 1s: a peer over its limit would reconnect at once`, s.maxPrefixesRestartTime);
   }
   if (s.keepOriginalNextHop === true && s.nextHopMode !== undefined) {
     issue('keepOriginalNextHop', `cannot be set together with nextHopMode ${show(s.nextHopMode)}; keepOriginalNextHop is deprecated, use nextHopMode: Keep`, s.keepOriginalNextHop);
