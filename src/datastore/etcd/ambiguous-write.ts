@@ -7,20 +7,20 @@
 //
 // 1. the keys as they are now: every key the commit put holds exactly the bytes it put, all at
 //    one mod revision (one transaction), and every key it deleted is gone — it was applied;
-// 2. else the history since the commit was first sent: another writer may have changed a key
-//    since (another allocation in the same block). One key's earlier versions are walked back
-//    (etcd reads at a past revision), newest first, to a revision no later than the last one this
-//    client had seen before sending; a version with our bytes at revision r is ours if at r every
-//    other key the commit put got our bytes too and every key it deleted was deleted.
+// 2. else the one revision at which it could have been applied, found in the history (etcd
+//    reads at a past revision). An update compared its key's mod revision with R0, so if it was
+//    applied it is exactly the key's next version after R0: a binary search over revisions finds
+//    that version (the first revision r > R0 at which the key's mod revision is past R0) in
+//    about log2(revisions since R0) reads, however many writers came after. Without an update,
+//    a create is the version at the key's create revision (a handle: created once). The commit
+//    was applied iff at that revision every key it put holds its bytes and every key it deleted
+//    was deleted then.
 //
-// The walk reads one key per step, and the key chosen is one the commit created if there is one
-// (a fresh handle: one or two versions), so it is short. It ends in one of three answers:
-// applied (with the result the lost answer carried), not applied (the walk reached a version
-// older than the commit could be, and ours was not there: the compare's failure stands), or
-// unknown (more than `maxSteps` versions, or history compacted away). A read that fails on the
-// way is not an answer: it is thrown, and the caller retries the whole attempt. Someone else
-// writing the very same bytes to the very same keys in one transaction is indistinguishable from
-// us — and harmless.
+// Three answers: applied (with the result the lost answer carried), not applied (the compare's
+// failure stands), or unknown (history compacted away; or a created key deleted since, when the
+// commit had no update). A read that fails on the way is not an answer: it is thrown, and the
+// caller retries the whole attempt. Someone else writing the very same bytes to the very same
+// keys in one transaction is indistinguishable from us — and harmless.
 
 import type { CommitResult, KV, Revision, WriteOp } from '../ports.js';
 
@@ -67,8 +67,8 @@ export function earlierWrite(
 
 /**
  * Steps 1 and 2. `floor`: the highest revision this client had seen before the commit was first
- * sent — the commit, if applied, came after it. Reads that fail (other than for compacted
- * history) reject: they decide nothing.
+ * sent — the commit, if applied, came after it. `header`: the store revision the failed compare
+ * was evaluated at. Reads that fail (other than for compacted history) reject: they decide nothing.
  */
 export async function resolveAmbiguousWrite(
   ops: readonly WriteOp[],
@@ -77,30 +77,42 @@ export async function resolveAmbiguousWrite(
   header: Revision,
   floor: Revision,
   readAt: ReadAt,
-  maxSteps = 64,
 ): Promise<Resolution> {
   const now = earlierWrite(ops, written, current, header);
   if (now) return { applied: now };
-  const puts = ops.flatMap((op, i) => (op.op === 'delete' ? [] : [i]));
-  // Deletes only, with a key still there: the delete did not happen.
-  if (puts.length === 0) return { notApplied: true };
-  const lead = puts.find((i) => ops[i]!.op === 'create') ?? puts[0]!;
-  const key = ops[lead]!.key;
-  let kv = current.get(key) ?? null;
   try {
-    for (let step = 0; kv !== null && kv.revision > floor; step++) {
-      if (step >= maxSteps) return { unknown: `${key} changed more than ${maxSteps} times since` };
-      if (kv.raw.equals(written[lead]!)) {
-        const at = await allAt(kv.revision);
-        if (at) return { applied: at };
-      }
-      kv = await readAt(key, kv.revision - 1);
-    }
+    const r = await candidateRevision();
+    if (typeof r !== 'number') return r;
+    const at = await allAt(r);
+    return at ? { applied: at } : { notApplied: true };
   } catch (e) {
-    if (isCompacted(e)) return { unknown: `the history of ${key} has been compacted` };
+    if (isCompacted(e)) return { unknown: 'the history that would tell has been compacted' };
     throw e;
   }
-  return { notApplied: true };
+
+  /** The only revision the commit can have been applied at, or the answer when there is none. */
+  async function candidateRevision(): Promise<Revision | Resolution> {
+    const update = ops.find((op): op is Extract<WriteOp, { op: 'update' }> => op.op === 'update');
+    if (update) {
+      // The first revision after R0 at which the key has changed (or is gone): its next version.
+      const changed = async (r: Revision): Promise<boolean> => ((await readAt(update.key, r))?.revision ?? Infinity) > update.revision;
+      let lo = Math.max(update.revision, floor) + 1, hi = header;
+      if (lo > hi || !(await changed(hi))) return { notApplied: true };
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (await changed(mid)) hi = mid; else lo = mid + 1;
+      }
+      return lo;
+    }
+    const create = ops.find((op) => op.op === 'create');
+    if (create) {
+      const kv = current.get(create.key);
+      if (!kv) return { unknown: `${create.key} was created and deleted again, or never created` };
+      return kv.createRevision > floor ? kv.createRevision : { notApplied: true };
+    }
+    // Deletes only, with a key still there: the delete did not happen.
+    return { notApplied: true };
+  }
 
   /** The commit's result if at revision `r` every key changed as the commit changes it. */
   async function allAt(r: Revision): Promise<CommitResult | null> {
