@@ -8,7 +8,7 @@ const annotations = () => z.record(z.string(), z.string());
 // Fields of Kubernetes ObjectMeta that tools put in manifests but Tortie neither stores nor needs.
 const IGNORED = ['generation', 'managedFields', 'selfLink', 'finalizers', 'ownerReferences', 'generateName', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
 
-export const metaSchema = (namespaced: boolean) => z.strictObject({
+const buildMetaSchema = (namespaced: boolean) => z.strictObject({
   name: dnsSubdomain(),
   namespace: namespaced
     ? dnsSubdomain().max(63).default('default')
@@ -29,3 +29,8 @@ export const metaSchema = (namespaced: boolean) => z.strictObject({
   if (m.creationTimestamp) out['creationTimestamp'] = m.creationTimestamp;
   return out as { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string; uid?: string; creationTimestamp?: string };
 });
+
+// Built once per flavour: a zod schema is immutable, and building one costs more than most
+// validations it performs (a manifest of many documents validates each one's metadata).
+const META = { namespaced: buildMetaSchema(true), cluster: buildMetaSchema(false) };
+export const metaSchema = (namespaced: boolean): ReturnType<typeof buildMetaSchema> => (namespaced ? META.namespaced : META.cluster);
