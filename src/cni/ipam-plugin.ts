@@ -20,7 +20,8 @@ import { HANDLE_PREFIX } from '../ipam/block/index.js';
 import { IpamService } from '../ipam/service/index.js';
 import { ResourceClient } from '../resources/index.js';
 import {
-  CNI_ERR, CniError, errorResult, ipamResult, parseCniEnv, parseNetworkConfig, versionResult, type CniEnv, type IpamResultOptions,
+  CNI_ERR, CniError, errorResult, ipamResult, parseCniEnv, parseNetworkConfig, prevResultAddresses, validAttachmentIds, versionResult,
+  type CniEnv, type IpamResultOptions,
 } from './protocol/index.js';
 
 export const DEFAULT_NODENAME_FILE = '/var/lib/tortie/nodename';
@@ -91,24 +92,37 @@ function pools(conf: Conf): string[] | undefined {
   return v as string[];
 }
 
-async function resultOptions(conf: Conf, ipam: IpamService): Promise<IpamResultOptions> {
+/** How the result looks, from the configuration alone: checked before an address is taken. */
+interface ResultShape {
+  readonly style: 'host' | 'block';
+  readonly gateway?: string;
+  readonly routes?: Array<{ dst: string; gw?: string }>;
+}
+
+function resultShape(conf: Conf): ResultShape {
   const style = stringSetting(conf, 'address_prefix') ?? 'host';
   if (style !== 'host' && style !== 'block') throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, `address_prefix "${style}" is not one of: host, block`);
   const gateway = stringSetting(conf, 'gateway');
   if (gateway !== undefined && parseIP(gateway) === null) throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, `gateway "${gateway}" is not an IP address`);
   const routes = setting(conf, 'routes');
-  if (routes !== undefined && (!Array.isArray(routes) || routes.some((r) => typeof r !== 'object' || r === null || typeof (r as Conf)['dst'] !== 'string' || parseCIDR(String((r as Conf)['dst'])) === null))) {
+  const badRoute = (r: unknown): boolean => typeof r !== 'object' || r === null || typeof (r as Conf)['dst'] !== 'string' || parseCIDR(String((r as Conf)['dst'])) === null
+    || ((r as Conf)['gw'] !== undefined && (typeof (r as Conf)['gw'] !== 'string' || parseIP(String((r as Conf)['gw'])) === null));
+  if (routes !== undefined && (!Array.isArray(routes) || routes.some(badRoute))) {
     throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'routes must be a list of {"dst": "<CIDR>", "gw": "<IP>"}');
   }
+  return { style, ...(gateway ? { gateway } : {}), ...(Array.isArray(routes) ? { routes: routes as Array<{ dst: string; gw?: string }> } : {}) };
+}
+
+async function resultOptions(shape: ResultShape, ipam: IpamService): Promise<IpamResultOptions> {
   let prefixLength: ((a: string) => number) | undefined;
-  if (style === 'block') {
+  if (shape.style === 'block') {
     const pools = await ipam.allPools();
     prefixLength = (a) => pools.find((p) => cidrContainsIP(p.cidr, parseIP(a)!))?.spec.blockSize ?? 32;
   }
   return {
     ...(prefixLength ? { prefixLength } : {}),
-    ...(gateway ? { gateway } : {}),
-    ...(Array.isArray(routes) ? { routes: routes as Array<{ dst: string; gw?: string }> } : {}),
+    ...(shape.gateway ? { gateway: shape.gateway } : {}),
+    ...(shape.routes ? { routes: shape.routes } : {}),
   };
 }
 
@@ -142,14 +156,17 @@ async function handle(cni: CniEnv, conf: Conf & { cniVersion: string; name: stri
       const node = nodeName(conf);
       const ns = cni.args['K8S_POD_NAMESPACE'];
       const pod = cni.args['K8S_POD_NAME'];
+      // Every setting is checked before an address is taken: a failed ADD holds nothing.
+      const shape = resultShape(conf);
+      const requested = pools(conf);
       return withIpam(conf, env, async (ipam) => {
         // A repeated ADD for the same attachment gets the addresses it already has.
         const existing = await ipam.ipsOfHandle(handleId);
         const ips = existing.length > 0 ? existing : await ipam.autoAssign({
-          node, handle: handleId, count: 1, ...(pools(conf) ? { pools: pools(conf)! } : {}),
+          node, handle: handleId, count: 1, ...(requested ? { pools: requested } : {}),
           attributes: { node, ...(ns ? { namespace: ns } : {}), ...(pod ? { pod } : {}), timestamp: new Date().toISOString() },
         });
-        return ipamResult(conf.cniVersion, ips, await resultOptions(conf, ipam));
+        return ipamResult(conf.cniVersion, ips, await resultOptions(shape, ipam));
       });
     }
     case 'DEL':
@@ -158,9 +175,8 @@ async function handle(cni: CniEnv, conf: Conf & { cniVersion: string; name: stri
     case 'CHECK': {
       const ips = await withIpam(conf, env, (ipam) => ipam.ipsOfHandle(handleId));
       if (ips.length === 0) throw new CniError(CNI_ERR.PLUGIN_FAILURE, `No address is allocated to ${handleId}`);
-      const prev = conf['prevResult'] as { ips?: Array<{ address?: string }> } | undefined;
-      const want = (prev?.ips ?? []).map((i) => String(i.address ?? '').split('/')[0]);
-      const missing = want.filter((a) => !ips.includes(a!));
+      const want = prevResultAddresses(conf).map((a) => a.split('/')[0]!);
+      const missing = want.filter((a) => !ips.includes(a));
       if (missing.length > 0) throw new CniError(CNI_ERR.PLUGIN_FAILURE, `${missing.join(', ')} in prevResult ${missing.length === 1 ? 'is' : 'are'} not allocated to ${handleId} (it holds ${ips.join(', ')})`);
       return null;
     }
@@ -172,7 +188,7 @@ async function handle(cni: CniEnv, conf: Conf & { cniVersion: string; name: stri
       return null;
     }
     case 'GC': {
-      const valid = new Set(((conf['cni.dev/valid-attachments'] as Array<{ containerID?: string }> | undefined) ?? []).map((a) => `${conf.name}.${a.containerID}`));
+      const valid = new Set(validAttachmentIds(conf).map((id) => `${conf.name}.${id}`));
       await withIpam(conf, env, async (ipam, store) => {
         const { items } = await store.list(`${HANDLE_PREFIX}${conf.name}.`);
         for (const kv of items) {

@@ -52,6 +52,11 @@ export function fromZod(issues: ReadonlyArray<z.core.$ZodIssue>, prefix: Readonl
   for (const i of issues) {
     const path = [...prefix, ...i.path];
     const input = (i as { input?: unknown }).input;
+    // A missing field fails an enum or a union as `undefined`: say that it is required, not "undefined is not one of".
+    if (input === undefined && (i.code === 'invalid_value' || i.code === 'invalid_union' || i.code === 'invalid_format')) {
+      out.push({ path: formatPath(path), message: 'is required' });
+      continue;
+    }
     switch (i.code) {
       case 'invalid_type':
         out.push({

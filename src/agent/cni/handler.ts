@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { isTortieError } from '../../lib/errors.js';
 import { parseCIDR } from '../../lib/ip.js';
 import {
-  CNI_ERR, CniError, errorResult, parseCniEnv, parseNetworkConfig, pluginResult, versionResult, type CniEnv,
+  CNI_ERR, CniError, errorResult, parseCniEnv, parseNetworkConfig, pluginResult, prevResultAddresses, validAttachmentIds, versionResult,
+  type CniEnv,
 } from '../../cni/protocol/index.js';
 import { WorkloadEndpoint, resourceKey, validateDocument, workloadEndpointName, type Resource } from '../../model/index.js';
 import type { IpamService } from '../../ipam/service/index.js';
@@ -60,18 +61,31 @@ function identity(env: CniEnv, conf: Conf, node: string, prefix: string): Identi
 
 /** Labels and named ports the runtime passes in `args.cni` (the CNI conventions document's place). */
 function podMetadata(conf: Conf): { labels: Record<string, string>; ports: Array<{ name: string; port: number; protocol: string }> } {
-  const cni = ((conf['args'] as Record<string, unknown> | undefined)?.['cni'] ?? {}) as Record<string, unknown>;
+  const cni = ((conf['args'] as Record<string, unknown> | null | undefined)?.['cni'] ?? {}) as Record<string, unknown>;
+  // What is not a list of objects carries no labels or ports (as entries without their fields).
+  const entries = (v: unknown): Array<Record<string, unknown>> => (Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : []);
   const labels: Record<string, string> = {};
-  for (const l of (cni['labels'] as Array<{ key?: unknown; value?: unknown }> | undefined) ?? []) {
-    if (typeof l.key === 'string' && typeof l.value === 'string') labels[l.key] = l.value;
+  for (const l of entries(cni['labels'])) {
+    if (typeof l['key'] === 'string' && typeof l['value'] === 'string') labels[l['key']] = l['value'];
   }
-  const ports = ((cni['ports'] as Array<{ name?: unknown; port?: unknown; protocol?: unknown }> | undefined) ?? [])
+  const ports = (entries(cni['ports']) as Array<{ name?: unknown; port?: unknown; protocol?: unknown }>)
     .filter((p) => typeof p.name === 'string' && typeof p.port === 'number')
     .map((p) => ({ name: String(p.name), port: Number(p.port), protocol: typeof p.protocol === 'string' ? p.protocol.toUpperCase() : 'TCP' }));
   return { labels, ports };
 }
 
+/** Stands in for the pod's address when its endpoint is checked before IPAM gives one (TEST-NET-1, RFC 5737). */
+const PLACEHOLDER_IP = '192.0.2.1';
+
 const isTortieIpam = (conf: Conf): boolean => (conf['ipam'] as { type?: unknown } | undefined)?.type === 'tortie-ipam';
+
+/** `ipam.ipv4_pools` of Tortie's IPAM: pool names or CIDRs. */
+function ipv4Pools(conf: Conf): string[] | undefined {
+  const v = (conf['ipam'] as Record<string, unknown>)['ipv4_pools'];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.some((p) => typeof p !== 'string')) throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'ipam.ipv4_pools must be a list of pool names or CIDRs');
+  return v as string[];
+}
 
 function toCniError(e: unknown): CniError {
   if (e instanceof CniError) return e;
@@ -93,7 +107,11 @@ export class CniHandler {
       if (env.command === 'VERSION') return { exitCode: 0, stdout: JSON.stringify(versionResult(tryVersion(stdin))) };
       const conf = parseNetworkConfig(stdin) as Conf;
       version = conf.cniVersion;
-      if (conf['ipam'] === undefined || typeof conf['ipam'] !== 'object') throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'The network configuration has no "ipam" section (e.g. {"type": "tortie-ipam"})');
+      // Checked before any command acts: a DEL must not remove the endpoint and then find it cannot release the addresses.
+      const ipam = conf['ipam'];
+      if (typeof ipam !== 'object' || ipam === null || typeof (ipam as Record<string, unknown>)['type'] !== 'string') {
+        throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'The network configuration has no "ipam" section naming its plugin (e.g. {"type": "tortie-ipam"})');
+      }
       const out = await this.dispatch(env, rawEnv, conf);
       return { exitCode: 0, stdout: out ? JSON.stringify(out) : '' };
     } catch (e) {
@@ -115,12 +133,16 @@ export class CniHandler {
   private async add(env: CniEnv, raw: Readonly<Record<string, string>>, conf: Conf): Promise<Record<string, unknown>> {
     const id = identity(env, conf, this.d.nodeName, this.d.interfacePrefix ?? 'cali');
     const meta = podMetadata(conf);
-    const mtu = typeof conf['mtu'] === 'number' && conf['mtu'] > 0 ? conf['mtu'] : this.d.podMtu();
+    const mtu = conf['mtu'] === undefined ? this.d.podMtu() : conf['mtu'];
+    if (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, `mtu ${JSON.stringify(mtu)} is not a whole number from 68 to 65535`);
+    // 0. What the input decides is checked before anything is allocated or made: the endpoint as it
+    // will be written (its addresses and MAC, filled in below, are valid by construction).
+    this.endpoint(env, conf, id, [PLACEHOLDER_IP], HOST_VETH_MAC, meta);
     // 1. Addresses.
     let ips: string[];
     if (isTortieIpam(conf)) {
+      const pools = ipv4Pools(conf);
       const existing = await this.d.ipam.ipsOfHandle(id.handle);
-      const pools = ((conf['ipam'] as Record<string, unknown>)['ipv4_pools'] as string[] | undefined);
       ips = existing.length > 0 ? existing : await this.d.ipam.autoAssign({
         node: this.d.nodeName, handle: id.handle, count: 1, ...(pools ? { pools } : {}),
         attributes: { node: this.d.nodeName, namespace: id.namespace, ...(id.pod ? { pod: id.pod } : {}), timestamp: new Date().toISOString() },
@@ -153,9 +175,9 @@ export class CniHandler {
     }
   }
 
-  private async writeEndpoint(env: CniEnv, conf: Conf, id: Identity, ips: readonly string[], mac: string, meta: ReturnType<typeof podMetadata>): Promise<void> {
+  /** This attachment's WorkloadEndpoint, validated: CNI error 7 when the pod's names or metadata make it invalid. */
+  private endpoint(env: CniEnv, conf: Conf, id: Identity, ips: readonly string[], mac: string, meta: ReturnType<typeof podMetadata>): Resource {
     const profiles = id.orchestrator === 'k8s' ? [`kns.${id.namespace}`] : [conf.name];
-    if (id.orchestrator === 'cni') await this.ensureNetworkProfile(conf.name);
     const v = validateDocument({
       apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint',
       metadata: { name: id.wepName, namespace: id.namespace, ...(Object.keys(meta.labels).length > 0 ? { labels: meta.labels } : {}) },
@@ -167,7 +189,13 @@ export class CniHandler {
       },
     });
     if (!v.ok) throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, `The WorkloadEndpoint for this pod would be invalid: ${v.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-    await this.d.resources.apply([v.resource]);
+    return v.resource;
+  }
+
+  private async writeEndpoint(env: CniEnv, conf: Conf, id: Identity, ips: readonly string[], mac: string, meta: ReturnType<typeof podMetadata>): Promise<void> {
+    const wep = this.endpoint(env, conf, id, ips, mac, meta);
+    if (id.orchestrator === 'cni') await this.ensureNetworkProfile(conf.name);
+    await this.d.resources.apply([wep]);
     const key = resourceKey(WorkloadEndpoint, id.wepName, id.namespace);
     const stored = await this.d.resources.store.get(key).catch(() => null);
     if (stored) this.d.onEndpointWritten?.(key, stored.value);
@@ -199,9 +227,8 @@ export class CniHandler {
 
   private async check(env: CniEnv, conf: Conf): Promise<void> {
     const id = identity(env, conf, this.d.nodeName, this.d.interfacePrefix ?? 'cali');
-    const prev = conf['prevResult'] as { ips?: Array<{ address?: string }> } | undefined;
-    if (!prev) throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'CHECK needs prevResult in the network configuration');
-    const want = (prev.ips ?? []).map((i) => String(i.address ?? ''));
+    if (conf['prevResult'] === undefined || conf['prevResult'] === null) throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'CHECK needs prevResult in the network configuration');
+    const want = prevResultAddresses(conf);
     const state = await inspectPodInterface(env.netns, id.hostIface, env.ifname);
     const problems: string[] = [];
     if (!state.hostExists) problems.push(`the host interface ${id.hostIface} is missing`);
@@ -222,7 +249,7 @@ export class CniHandler {
     const why = this.d.notReady();
     if (why) throw new CniError(50, `The Tortie agent cannot serve ADD yet: ${why}`);
     if (isTortieIpam(conf)) {
-      const pools = ((conf['ipam'] as Record<string, unknown>)['ipv4_pools'] as string[] | undefined);
+      const pools = ipv4Pools(conf);
       await this.d.ipam.poolsFor(await this.d.ipam.node(this.d.nodeName), 'Workload', pools).catch((e: unknown) => {
         throw new CniError(50, `No address can be given: ${e instanceof Error ? e.message : String(e)}`);
       });
@@ -231,7 +258,7 @@ export class CniHandler {
 
   /** Releases what belongs to attachments the runtime no longer has (cni.dev/valid-attachments). */
   private async gc(conf: Conf): Promise<void> {
-    const valid = new Set(((conf['cni.dev/valid-attachments'] as Array<{ containerID?: string }> | undefined) ?? []).map((a) => String(a.containerID)));
+    const valid = new Set(validAttachmentIds(conf));
     for (const w of await this.d.resources.list(WorkloadEndpoint)) {
       const cid = w.spec['containerID'];
       if (w.spec['node'] !== this.d.nodeName || typeof cid !== 'string' || valid.has(cid)) continue;

@@ -53,6 +53,24 @@ export function parseCniArgs(raw: string | undefined): Record<string, string> {
   return out;
 }
 
+// What the spec allows (CNI 1.1 "Parameters"; libcni's ValidateContainerID and ValidateInterfaceName).
+// The container ID and interface name end up in interface names and the agent's `ip -batch` lines,
+// the netns path in `ip -batch` too: a space there adds arguments of its own, a newline commands.
+const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const shown = (v: string): string => JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v);
+
+function checkAttachment(command: CniCommand, containerId: string, ifname: string, netns: string): void {
+  if (!CONTAINER_ID.test(containerId)) {
+    throw new CniError(CNI_ERR.INVALID_ENVIRONMENT, `CNI_CONTAINERID ${shown(containerId)} is not a container ID: letters, digits, '_', '.' and '-', starting with a letter or digit`);
+  }
+  if (ifname.length > 15 || ifname === '.' || ifname === '..' || /[\s/:]/.test(ifname)) {
+    throw new CniError(CNI_ERR.INVALID_ENVIRONMENT, `CNI_IFNAME ${shown(ifname)} is not an interface name: at most 15 characters, no whitespace, '/' or ':', not "." or ".."`);
+  }
+  if ((command === 'ADD' || command === 'CHECK') && /[\s\u0000-\u001f\u007f]/.test(netns)) {
+    throw new CniError(CNI_ERR.INVALID_ENVIRONMENT, `CNI_NETNS ${shown(netns)} is not a network namespace path: it holds whitespace or control characters`);
+  }
+}
+
 /** The CNI_* environment, checked for what `command` needs (spec: which variables each command requires). */
 export function parseCniEnv(env: Readonly<Record<string, string | undefined>>): CniEnv {
   const command = env['CNI_COMMAND'];
@@ -67,7 +85,7 @@ export function parseCniEnv(env: Readonly<Record<string, string | undefined>>): 
   };
   const c = command as CniCommand;
   const perAttachment = c === 'ADD' || c === 'DEL' || c === 'CHECK';
-  return {
+  const out: CniEnv = {
     command: c,
     containerId: perAttachment ? need('CNI_CONTAINERID') : env['CNI_CONTAINERID'] ?? '',
     netns: c === 'ADD' || c === 'CHECK' ? need('CNI_NETNS') : env['CNI_NETNS'] ?? '',
@@ -75,6 +93,8 @@ export function parseCniEnv(env: Readonly<Record<string, string | undefined>>): 
     args: parseCniArgs(env['CNI_ARGS']),
     path: (env['CNI_PATH'] ?? '').split(':').filter((p) => p !== ''),
   };
+  if (perAttachment) checkAttachment(c, out.containerId, out.ifname, out.netns);
+  return out;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -93,6 +113,33 @@ export function parseNetworkConfig(stdin: string): Record<string, unknown> & { c
   }
   if (typeof conf['name'] !== 'string' || conf['name'] === '') throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'name is missing from the network configuration');
   return conf as Record<string, unknown> & { cniVersion: string; name: string };
+}
+
+/**
+ * The addresses of `prevResult` (CHECK, and plugins chained after another) as given, with their
+ * prefix lengths; [] without one. A prevResult that is not a CNI result is the configuration's fault.
+ */
+export function prevResultAddresses(conf: Readonly<Record<string, unknown>>): string[] {
+  const prev = conf['prevResult'];
+  if (prev === undefined || prev === null) return [];
+  const ips = isObject(prev) ? prev['ips'] : undefined;
+  if (!isObject(prev) || (ips !== undefined && (!Array.isArray(ips) || ips.some((ip) => !isObject(ip) || typeof ip['address'] !== 'string')))) {
+    throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'prevResult is not a CNI result: "ips" must be a list of {"address": "<CIDR>"}');
+  }
+  return ((ips ?? []) as Array<{ address: string }>).map((ip) => ip.address);
+}
+
+/**
+ * GC's `cni.dev/valid-attachments`: the container IDs the runtime still has. Anything but a list of
+ * {containerID} is refused, never read as "none": GC releases whatever is not listed.
+ */
+export function validAttachmentIds(conf: Readonly<Record<string, unknown>>): string[] {
+  const v = conf['cni.dev/valid-attachments'];
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.some((a) => !isObject(a) || typeof a['containerID'] !== 'string')) {
+    throw new CniError(CNI_ERR.INVALID_NETWORK_CONFIG, 'cni.dev/valid-attachments must be a list of {"containerID": "…", "ifname": "…"}');
+  }
+  return (v as Array<{ containerID: string }>).map((a) => a.containerID);
 }
 
 /** Whether `v` is before 1.0.0 (those results carry `version` on each IP and no CHECK before 0.4.0). */
