@@ -12,8 +12,8 @@
 // process crash; a power loss may drop the last commits (never corrupts the file).
 
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { AsyncQueue } from '../../lib/async-queue.js';
 import { TortieError, isTortieError } from '../../lib/errors.js';
 import { BaseStore, checkDistinctKeys, compactedError, firstPreconditionError, storeClosedError } from '../base-store.js';
@@ -68,6 +68,24 @@ function makeParents(dir: string): void {
   mkdirSync(dir);
 }
 
+/**
+ * Free bytes below which an I/O error is taken for a full disk. SQLite reports ENOSPC as
+ * SQLITE_FULL where it writes the database or its WAL, but as SQLITE_IOERR_SHMSIZE where it sizes
+ * the shared-memory index (`-shm`, grown in 32 KiB regions) — e.g. a process opening the store on a
+ * full disk when no other process has it open.
+ */
+const FULL_BELOW_BYTES = 64 * 1024;
+
+/** Free bytes of the filesystem holding `dir` for this process (root may use the reserved blocks); null when unknown. */
+function freeBytes(dir: string): number | null {
+  try {
+    const s = statfsSync(dir);
+    return s.ffree === 0 ? 0 : (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
+  } catch {
+    return null;
+  }
+}
+
 /** The smallest string greater than every string starting with `prefix` (null: no bound). */
 function prefixEnd(prefix: string): string | null {
   for (let i = prefix.length - 1; i >= 0; i--) {
@@ -79,6 +97,7 @@ function prefixEnd(prefix: string): string | null {
 
 export class SqliteStore extends BaseStore {
   readonly description: string;
+  private readonly path: string;
   private readonly db: Database.Database;
   private readonly pollMs: number;
   private readonly history: number;
@@ -93,6 +112,7 @@ export class SqliteStore extends BaseStore {
   constructor(options: SqliteStoreOptions) {
     super();
     this.description = `sqlite file ${options.path}`;
+    this.path = options.path;
     this.pollMs = options.pollMs ?? 10;
     this.history = options.historyRevisions ?? 10_000;
     try {
@@ -138,13 +158,27 @@ export class SqliteStore extends BaseStore {
     if (this.closed) throw storeClosedError(this.description);
   }
 
-  /** SQLite failures: a busy lock or an unopenable file is the store being unavailable. */
+  /**
+   * SQLite failures: a full disk is FULL (a failed commit is rolled back whole, so nothing was
+   * written); a busy lock or an unopenable file is the store being unavailable.
+   */
   private wrap(e: unknown, what: string): unknown {
     if (isTortieError(e)) return e;
     const code = (e as { code?: string }).code ?? '';
     const msg = e instanceof Error ? e.message : String(e);
     if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
       return new TortieError('TORTIE_ERR_DATASTORE_CORRUPT', `The ${this.description} is not a Tortie store (${msg})`, { sqlite: code }, { cause: e });
+    }
+    const dir = dirname(this.path);
+    // ENOSPC and EDQUOT: making the store's directory.
+    const full = code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT';
+    const free = full || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' ? freeBytes(dir) : null;
+    if (full || (free !== null && free < FULL_BELOW_BYTES)) {
+      return new TortieError('TORTIE_ERR_DATASTORE_FULL',
+        `Cannot ${what} the ${this.description}: the disk is full (${code}: ${msg})${what === 'open' || what === 'read' ? '' : '; nothing was written'}. `
+        + `Free space on the filesystem holding ${dir}${free !== null ? ` (${Math.floor(free / 1024)} KiB free)` : ''}: delete files there that are not needed, `
+        + `or grow it; the store also needs room for its write-ahead log (${basename(this.path)}-wal beside it)`,
+        { sqlite: code, path: this.path, ...(free !== null ? { freeBytes: free } : {}) }, { cause: e });
     }
     return new TortieError('TORTIE_ERR_DATASTORE_UNAVAILABLE', `Cannot ${what} the ${this.description}: ${msg}`, { sqlite: code }, { cause: e });
   }
