@@ -4,7 +4,8 @@ import { MemoryStore } from '../../datastore/memory/index.js';
 import { isTortieError, type ErrorCode } from '../../lib/errors.js';
 import { Node, validateDocument, type Resource } from '../../model/index.js';
 import { ResourceClient } from '../../resources/index.js';
-import { asAffinity, asBlock, asHandle, blockProblems, type AllocationBlock } from '../block/index.js';
+import { affinityKey, asAffinity, asBlock, asHandle, blockProblems, type AllocationBlock } from '../block/index.js';
+import { parseCIDR } from '../../lib/ip.js';
 import { IpamService } from './ipam-service.js';
 import { assignTunnelAddress, releaseTunnelAddress, tunnelHandle } from './tunnel-addresses.js';
 
@@ -155,4 +156,20 @@ test('many concurrent allocations for several nodes never hand out an address tw
   assert.equal(all.length, 160);
   assert.equal(new Set(all).size, 160);
   for (const b of await blocks(w)) assert.deepEqual(blockProblems(b), []);
+});
+
+test('a block released empty is not recreated without its affinity by the next allocation (the "last block with room" hint)', async () => {
+  const { ipam, store } = await world([['p', '10.70.0.0/16']]);
+  const [ip] = await ipam.autoAssign({ node: 'node1', handle: 'h1' });
+  const owned = await ipam.affineBlocks('node1');
+  assert.equal(owned.length, 1, `one block: ${ip}`);
+  await ipam.releaseByHandle('h1');
+  assert.equal(await ipam.releaseEmptyBlock('node1', owned[0]!), true);
+  assert.ok((await ipam.autoAssign({ node: 'node1', handle: 'h2' }))[0]);
+  // Every block that exists has its confirmed affinity record: ipam check reports block-without-affinity otherwise.
+  for (const { block: b } of await ipam.allBlocks()) {
+    const node = b.affinity!.replace(/^host:/, '');
+    const aff = await store.get(affinityKey(node, parseCIDR(b.cidr)!)).catch(() => null);
+    assert.equal(asAffinity(aff?.value)?.state, 'confirmed', `block ${b.cidr} has a confirmed affinity`);
+  }
 });

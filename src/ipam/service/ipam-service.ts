@@ -245,7 +245,13 @@ export class IpamService {
       }
       if (!kv) {
         if (borrowing) return [];
-        // Our affinity is confirmed but its block is gone (deleted by hand): recreate it.
+        // The block is gone. If our affinity to it is still confirmed (the block deleted by hand),
+        // recreate it; if not (released since — the hint that led here is stale), it is not ours.
+        const aff = await getOrNull(this.store, affinityKey(req.node, c));
+        if (!aff || asAffinity(aff.value)?.state !== 'confirmed') {
+          if (this.lastWithRoom.get(req.node) === formatCIDR(c)) this.lastWithRoom.delete(req.node);
+          return [];
+        }
         try { await this.store.create(bKey, newBlock(c, hostAffinity(req.node), this.now().toISOString())); } catch (e) { if (!isRace(e)) throw e; }
         continue;
       }
@@ -474,6 +480,7 @@ export class IpamService {
       if (akv) ops.push({ op: 'delete', key: akv.key, revision: akv.revision });
       if (ops.length === 0) return false;
       this.lastWritten.delete(blockKey(c));
+      if (this.lastWithRoom.get(node) === formatCIDR(c)) this.lastWithRoom.delete(node);
       try { await this.store.commit(ops); return true; } catch (e) { if (!isRace(e)) throw e; }
     }
     throw contention(`releasing block ${formatCIDR(c)}`);
